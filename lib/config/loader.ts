@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { PlatformConfigSchema, type PlatformConfig } from './schema';
+
+/** The embedded default config, used when PLATFORM_CONFIG is not set. */
+export const DEFAULT_CONFIG_FILE = path.join(__dirname, '..', '..', 'config', 'platform.yaml');
+
+/** Every problem found in a config file, one `file: field: value: fix` line each. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid platform config ${file}:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  /** The file the config was read from, as given (relative paths stay relative). */
+  readonly file: string;
+  readonly config: PlatformConfig;
+}
+
+/**
+ * Reads the platform config: the file named by PLATFORM_CONFIG, else the
+ * embedded default. Throws a ConfigError listing every problem.
+ */
+export function loadPlatformConfig(env: Readonly<Record<string, string | undefined>> = process.env): LoadedConfig {
+  const file = env.PLATFORM_CONFIG || path.relative(process.cwd(), DEFAULT_CONFIG_FILE) || DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
+    throw new ConfigError(file, [
+      `${file}: ${reason}: point PLATFORM_CONFIG at an existing YAML file, or unset it to use config/platform.yaml`,
+    ]);
+  }
+  return { file, config: parsePlatformConfig(text, file) };
+}
+
+/** Parses and validates config text; `file` is only used in messages. */
+export function parsePlatformConfig(text: string, file: string): PlatformConfig {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const where = e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : 'somewhere';
+        return `${file}: ${where}: YAML syntax error: ${e.message.split('\n')[0]}; fix the YAML there`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const result = PlatformConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
+  }
+  return result.data;
+}
+
+function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const field = formatPath([...issue.path, key]);
+      return `${file}: ${field}: ${formatValue(valueAt(raw, [...issue.path, key]))}: unknown field; remove it or fix its spelling`;
+    });
+  }
+  const value = valueAt(raw, issue.path);
+  let message = issue.message;
+  if (issue.code === 'invalid_type') {
+    message =
+      value === undefined
+        ? `required field is missing; add it (${issue.expected})`
+        : `must be ${issue.expected}, not ${Array.isArray(value) ? 'array' : typeof value}; change its type`;
+  }
+  return [`${file}: ${formatPath(issue.path)}: ${formatValue(value)}: ${message}`];
+}
+
+function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of keys) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function formatPath(keys: readonly PropertyKey[]): string {
+  if (keys.length === 0) return '(top level)';
+  return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
