@@ -44,13 +44,14 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
 
 /** Parses and validates config text; `file` is only used in messages. */
 export function parsePlatformConfig(text: string, file: string): PlatformConfig {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((e) => {
         const where = e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : 'somewhere';
-        return `${file}: ${where}: YAML syntax error: ${e.message.split('\n')[0]}; fix the YAML there`;
+        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        return `${file}: ${where}: YAML syntax error: ${message}; fix the YAML there`;
       }),
     );
   }

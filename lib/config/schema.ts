@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressPlanProblems, parseCidr, type AddressPlan } from '../net/cidr';
+import { addressPlanProblems, type AddressPlan } from '../net/cidr';
 import {
   DEFAULT_DNS_SERVERS,
   DEFAULT_EXTERNAL_NETWORK,
@@ -22,10 +22,9 @@ const dnsLabel = (maxLength: number) =>
       error: 'must be lower-case letters, digits and dashes, starting with a letter (a DNS label); rename it',
     });
 
-const cidr = z.string().superRefine((text, ctx) => {
-  const parsed = parseCidr(text);
-  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-});
+// Address blocks are plain strings here; checkAddressPlan reports malformed
+// ones together with the cross-field rules, once each.
+const cidr = z.string();
 
 const ipv4Address = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, {
   error: 'not an IPv4 address; write it as a.b.c.d',
@@ -123,7 +122,7 @@ const ADDRESS_PLAN_PATHS: Record<keyof AddressPlan, string[]> = {
   serviceCidr: ['kubernetes', 'serviceCidr'],
 };
 
-/** Cross-field address checks; single malformed blocks are reported by their own field. */
+/** Address blocks: well-formed, and sound together (see addressPlanProblems). */
 function checkAddressPlan(
   env: { network: z.output<typeof NetworkSchema>; kubernetes: z.output<typeof KubernetesSchema> },
   ctx: z.RefinementCtx,

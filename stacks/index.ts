@@ -1,0 +1,26 @@
+import type { App } from 'cdktf';
+import { ENVIRONMENT_NAMES, type PlatformConfig } from '../lib/config';
+import { ClusterStack } from './cluster-stack';
+
+export { ClusterStack } from './cluster-stack';
+
+/** Every stack of the platform, keyed by stack name. */
+export interface PlatformStacks {
+  readonly clusters: Readonly<Record<(typeof ENVIRONMENT_NAMES)[number], ClusterStack>>;
+}
+
+/** Adds every stack of the platform to the app. */
+export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
+  const clusters = Object.fromEntries(
+    ENVIRONMENT_NAMES.map((environment) => [
+      environment,
+      new ClusterStack(app, environment, {
+        platformName: config.platform.name,
+        environment,
+        cloud: config.cloud,
+        cluster: config.environments[environment],
+      }),
+    ]),
+  ) as PlatformStacks['clusters'];
+  return { clusters };
+}
