@@ -24,7 +24,8 @@ export async function generateOpenstackBindings(schema: ProviderSchemaFile, outd
   if (!version) throw new Error(`the schema has no provider_versions entry for ${address}; regenerate it with npm run schema`);
 
   const code = new CodeMaker();
-  const generator = new TerraformProviderGenerator(code, schema as never);
+  // The generator adds fields (the provider's alias) to the schema it is given.
+  const generator = new TerraformProviderGenerator(code, structuredClone(schema) as never);
   const constraint = new TerraformProviderConstraint({ name: 'openstack', source: address, version } as never);
   generator.generate(new ConstructsMakerProviderTarget(constraint, LANGUAGES[0]));
   await generator.save(outdir);
