@@ -47,7 +47,7 @@ describe('the embedded default config', () => {
   });
 
   test('fills in the Kubernetes address ranges RKE2 uses by default', () => {
-    expect(config.environments.production.kubernetes).toEqual({ podCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16' });
+    expect(config.environments.production.kubernetes).toMatchObject({ podCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressPlanProblems, type AddressPlan } from '../net/cidr';
+import { addressPlanProblems, parseCidr, type AddressPlan } from '../net/cidr';
 import {
   DEFAULT_DNS_SERVERS,
   DEFAULT_EXTERNAL_NETWORK,
@@ -33,6 +33,11 @@ const ipv4Address = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0
 const flavor = z.string().regex(FLAVOR_PATTERN, {
   error: 'not an Infomaniak flavor name; use a{vCPU}-ram{GB}-disk{GB}[-perf{n}], for example a4-ram16-disk0',
 });
+
+// Kubernetes label keys and values, and RKE2 node-taint syntax.
+const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const TAINT = /^([^=:\s]+)(=([^=:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 const BootVolumeSchema = z
   .object({
@@ -70,6 +75,17 @@ const AgentPoolSchema = z
       .max(100, { error: 'must be at most 100 per pool; add another pool' }),
     flavor,
     bootVolume: BootVolumeSchema,
+    labels: z
+      .record(
+        z.string().regex(labelKey, { error: 'not a Kubernetes label key; use [prefix/]name' }),
+        z.string().max(63).regex(labelValue, { error: 'not a Kubernetes label value; letters, digits, - _ . (63 at most)' }),
+      )
+      .default({})
+      .describe('Node labels of the pool (RKE2 node-label).'),
+    taints: z
+      .array(z.string().regex(TAINT, { error: 'not a taint; write key[=value]:NoSchedule|PreferNoSchedule|NoExecute' }))
+      .default([])
+      .describe('Node taints of the pool (RKE2 node-taint).'),
   })
   .strict()
   .describe('RKE2 agents running the workloads, in the agents subnet.');
@@ -82,17 +98,89 @@ const NetworkSchema = z
   })
   .strict();
 
+/** RKE2 release installed on every node, e.g. v1.34.3+rke2r3. */
+export const RKE2_VERSION_PATTERN = /^v1\.\d+\.\d+\+rke2r\d+$/;
+export const DEFAULT_RKE2_VERSION = 'v1.34.3+rke2r3';
+
 const KubernetesSchema = z
   .object({
+    version: z
+      .string()
+      .regex(RKE2_VERSION_PATTERN, {
+        error: `not an RKE2 release; pin one exactly, for example ${DEFAULT_RKE2_VERSION}`,
+      })
+      .default(DEFAULT_RKE2_VERSION)
+      .describe('RKE2 release, pinned; an upgrade is a change of this field.'),
     podCidr: cidr.default('10.42.0.0/16').describe('Pod addresses (RKE2 cluster-cidr).'),
     serviceCidr: cidr.default('10.43.0.0/16').describe('Service addresses (RKE2 service-cidr).'),
   })
   .strict();
 
+const nodePort = (fallback: number) =>
+  z
+    .number()
+    .int({ error: 'must be a whole number' })
+    .min(30000, { error: 'must be a Kubernetes NodePort, 30000 to 32767' })
+    .max(32767, { error: 'must be a Kubernetes NodePort, 30000 to 32767' })
+    .default(fallback);
+
+const IngressSchema = z
+  .object({
+    httpNodePort: nodePort(30080).describe('NodePort of the ingress controller for HTTP; the ingress load balancer sends :80 here.'),
+    httpsNodePort: nodePort(30443).describe('NodePort of the ingress controller for HTTPS; the ingress load balancer sends :443 here.'),
+  })
+  .strict()
+  .refine((i) => i.httpNodePort !== i.httpsNodePort, {
+    error: 'httpNodePort and httpsNodePort must differ; pick two ports',
+    path: ['httpsNodePort'],
+  });
+
+const AccessSchema = z
+  .object({
+    apiAllowedCidrs: z
+      .array(cidr)
+      .default([])
+      .describe('Who may reach the Kubernetes API (6443) through the API load balancer: your office and CI runners.'),
+    sshAllowedCidrs: z
+      .array(cidr)
+      .default([])
+      .describe('Who may reach the nodes by SSH (22); none by default, nobody needs to log in.'),
+    allowWorldSsh: z
+      .boolean()
+      .default(false)
+      .describe('Explicit opt-in for 0.0.0.0/0 in sshAllowedCidrs; leave false.'),
+  })
+  .strict();
+
+const BackupsSchema = z
+  .object({
+    etcdSnapshotSchedule: z
+      .string()
+      .regex(/^(\S+\s+){4}\S+$/, { error: 'must be a cron expression of five fields, for example "0 */6 * * *"' })
+      .default('0 */6 * * *')
+      .describe('When RKE2 snapshots etcd to the backup bucket (cron, UTC).'),
+    etcdSnapshotRetention: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(2, { error: 'keep at least 2 snapshots' })
+      .max(500, { error: 'must be at most 500 snapshots' })
+      .default(28)
+      .describe('Snapshots kept; older ones are pruned.'),
+    forceDestroy: z
+      .boolean()
+      .default(false)
+      .describe('Let tofu destroy a non-empty backup container; never in production.'),
+  })
+  .strict();
+
+
 const EnvironmentSchema = z
   .object({
     network: NetworkSchema,
     kubernetes: KubernetesSchema.prefault({}),
+    access: AccessSchema.prefault({}),
+    ingress: IngressSchema.prefault({}),
+    backups: BackupsSchema.prefault({}),
     servers: ServersSchema,
     agentPools: z
       .array(AgentPoolSchema)
@@ -101,6 +189,7 @@ const EnvironmentSchema = z
   .strict()
   .superRefine((env, ctx) => {
     checkAddressPlan(env, ctx);
+    checkAccess(env.access, ctx);
     const seen = new Set<string>();
     env.agentPools.forEach((pool, index) => {
       if (seen.has(pool.name)) {
@@ -113,6 +202,25 @@ const EnvironmentSchema = z
       seen.add(pool.name);
     });
   });
+
+/** Access lists: well-formed blocks; the whole internet on SSH only by explicit opt-in. */
+function checkAccess(access: z.output<typeof AccessSchema>, ctx: z.RefinementCtx): void {
+  for (const field of ['apiAllowedCidrs', 'sshAllowedCidrs'] as const) {
+    access[field].forEach((block, index) => {
+      const parsed = parseCidr(block);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['access', field, index], message: parsed });
+      } else if (field === 'sshAllowedCidrs' && parsed.prefixLength === 0 && !access.allowWorldSsh) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['access', field, index],
+          message:
+            'opens SSH to the whole internet; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+        });
+      }
+    });
+  }
+}
 
 const ADDRESS_PLAN_PATHS: Record<keyof AddressPlan, string[]> = {
   networkCidr: ['network', 'cidr'],
@@ -173,6 +281,37 @@ function isValidRegex(text: string): boolean {
   }
 }
 
+/**
+ * Container registries the platform may pull from by default: the upstream
+ * homes of the images the charts and sites use. Narrow it to a mirror of your own.
+ */
+export const DEFAULT_ALLOWED_REGISTRIES = ['docker.io', 'quay.io', 'ghcr.io', 'registry.k8s.io'];
+
+const GuardrailsSchema = z
+  .object({
+    allowedRegions: z
+      .array(z.string().min(1))
+      .min(1, { error: 'needs at least one region' })
+      .default(Object.keys(INFOMANIAK_REGIONS))
+      .describe('OpenStack and S3 regions resources may live in (sovereignty).'),
+    allowedEndpointDomains: z
+      .array(z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { error: 'not a domain name; write it as example.ch' }))
+      .min(1, { error: 'needs at least one domain' })
+      .default(['infomaniak.cloud'])
+      .describe('Every OpenStack and S3 endpoint must be a host in one of these domains.'),
+    allowedDnsResolvers: z
+      .array(ipv4Address)
+      .min(1, { error: 'needs at least one resolver' })
+      .default(DEFAULT_DNS_SERVERS)
+      .describe('Resolvers the nodes may be given (cloud.dnsServers must be among them).'),
+    allowedRegistries: z
+      .array(z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, { error: 'not a registry host[/path]; write it as registry.example.ch' }))
+      .min(1, { error: 'needs at least one registry' })
+      .default(DEFAULT_ALLOWED_REGISTRIES)
+      .describe('Registries (host, optionally with a path prefix) every container image must come from.'),
+  })
+  .strict();
+
 export const PlatformConfigSchema = z
   .object({
     platform: z
@@ -188,11 +327,22 @@ export const PlatformConfigSchema = z
         test: EnvironmentSchema,
       })
       .strict(),
+    guardrails: GuardrailsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.environments.production.backups.forceDestroy) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', 'production', 'backups', 'forceDestroy'],
+        message: 'production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
+      });
+    }
+  });
 
 /** The validated platform config, defaults applied. */
 export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
 export type EnvironmentConfig = PlatformConfig['environments'][EnvironmentName];
 export type CloudConfig = PlatformConfig['cloud'];
 export type AgentPoolConfig = EnvironmentConfig['agentPools'][number];
+export type GuardrailsConfig = PlatformConfig['guardrails'];
