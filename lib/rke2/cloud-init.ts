@@ -1,0 +1,518 @@
+import { Fn, Token } from 'cdktf';
+import { stringify } from 'yaml';
+import { parseCidr } from '../net/cidr';
+
+/**
+ * A typed builder for the `#cloud-config` user data of RKE2 nodes.
+ *
+ * The document is built as an object and rendered with the `yaml` package, never
+ * glued from string templates. Values may be Terraform tokens (`${TfToken[...]}`
+ * strings that cdktf resolves into interpolations): the builder keeps them intact and
+ * never lets a resolved value land raw in YAML text:
+ *
+ * - a file whose content holds a token is written with `encoding: b64` and content
+ *   `base64encode(...)`, computed by Terraform, so a multi-line PEM never touches the
+ *   YAML structure of the user data;
+ * - inside that content (RKE2's config.yaml, a HelmChart), every token scalar is
+ *   wrapped in `jsonencode(...)`: a JSON string is a valid YAML double-quoted scalar,
+ *   so the resolved value is quoted and escaped by Terraform whatever it contains.
+ *
+ * The user data depends on the node's role and cluster-wide values only: no flavor,
+ * pool size, node index or node name, so that resizing a pool is an in-place update
+ * and adding agents changes nothing else. The one exception is the bootstrap server,
+ * which has no `serverUrl`.
+ */
+
+/** A certificate and its private key, PEM encoded (literal text or tokens). */
+export interface KeyPair {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/**
+ * Cluster CAs created before the first start of the bootstrap server (RKE2 "custom CA
+ * certificates"): RKE2 uses them instead of generating its own, so the cluster stack
+ * can compute an admin kubeconfig without SSH.
+ */
+export interface Rke2CaFiles {
+  /** Signs the serving certificates (kube-apiserver, supervisor, kubelets). */
+  readonly serverCa: KeyPair;
+  /** Signs client certificates (admin, kubelets, components). */
+  readonly clientCa: KeyPair;
+  /** Signs the front-proxy (aggregation layer) client certificate. */
+  readonly requestHeaderCa: KeyPair;
+  /** Signs etcd's serving and client certificates. */
+  readonly etcdServerCa: KeyPair;
+  /** Signs etcd's peer certificates. */
+  readonly etcdPeerCa: KeyPair;
+  /** Private key that signs service-account tokens (PEM). */
+  readonly serviceAccountKey: string;
+}
+
+/** RKE2's TLS directory on servers. */
+export const RKE2_TLS_DIR = '/var/lib/rancher/rke2/server/tls';
+
+/** One CA of {@link Rke2CaFiles} and where RKE2 expects its files. */
+export interface Rke2CaFileSpec {
+  readonly field: Exclude<keyof Rke2CaFiles, 'serviceAccountKey'>;
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+/**
+ * The CA files RKE2 reads from {@link RKE2_TLS_DIR} when they exist at first start
+ * (docs.rke2.io/security/certificates#using-custom-ca-certificates), in the order the
+ * PKI code should create them.
+ */
+export const RKE2_CA_FILES: readonly Rke2CaFileSpec[] = [
+  { field: 'serverCa', certPath: `${RKE2_TLS_DIR}/server-ca.crt`, keyPath: `${RKE2_TLS_DIR}/server-ca.key` },
+  { field: 'clientCa', certPath: `${RKE2_TLS_DIR}/client-ca.crt`, keyPath: `${RKE2_TLS_DIR}/client-ca.key` },
+  {
+    field: 'requestHeaderCa',
+    certPath: `${RKE2_TLS_DIR}/request-header-ca.crt`,
+    keyPath: `${RKE2_TLS_DIR}/request-header-ca.key`,
+  },
+  {
+    field: 'etcdServerCa',
+    certPath: `${RKE2_TLS_DIR}/etcd/server-ca.crt`,
+    keyPath: `${RKE2_TLS_DIR}/etcd/server-ca.key`,
+  },
+  { field: 'etcdPeerCa', certPath: `${RKE2_TLS_DIR}/etcd/peer-ca.crt`, keyPath: `${RKE2_TLS_DIR}/etcd/peer-ca.key` },
+];
+
+/** Where RKE2 reads the service-account signing key. */
+export const RKE2_SERVICE_ACCOUNT_KEY_PATH = `${RKE2_TLS_DIR}/service.key`;
+/** RKE2's configuration file. */
+export const RKE2_CONFIG_PATH = '/etc/rancher/rke2/config.yaml';
+/** Directory whose manifests RKE2 servers apply (and keep applied). */
+export const RKE2_MANIFESTS_DIR = '/var/lib/rancher/rke2/server/manifests';
+/** Kernel parameters file written for the CIS profile. */
+export const RKE2_CIS_SYSCTL_PATH = '/etc/sysctl.d/60-rke2-cis.conf';
+
+/**
+ * Kernel parameters the kubelet checks when `protect-kernel-defaults` is on (the CIS
+ * profile turns it on); the same values as RKE2's own `rke2-cis-sysctl.conf`.
+ */
+export const RKE2_CIS_SYSCTLS: Readonly<Record<string, string>> = {
+  'vm.panic_on_oom': '0',
+  'vm.overcommit_memory': '1',
+  'kernel.panic': '10',
+  'kernel.panic_on_oops': '1',
+};
+
+/** Scheduled etcd snapshots, kept locally and in S3-compatible object storage. */
+export interface Rke2EtcdSnapshots {
+  /** Cron expression (5 fields), e.g. `0 *\/6 * * *`. */
+  readonly schedule: string;
+  /** Snapshots to keep (locally and in S3). */
+  readonly retention: number;
+  readonly s3: {
+    /** S3 endpoint host, without scheme, e.g. `s3.pub1.infomaniak.cloud`. */
+    readonly endpoint: string;
+    readonly region: string;
+    readonly bucket: string;
+    /** Folder (key prefix) inside the bucket, e.g. `production`. */
+    readonly folder: string;
+    /** EC2-style access key (token: from the credential resource). */
+    readonly accessKey: string;
+    /** EC2-style secret key (token; sensitive). */
+    readonly secretKey: string;
+  };
+}
+
+/** A Kubernetes manifest a server writes to {@link RKE2_MANIFESTS_DIR}. */
+export interface Rke2Manifest {
+  /** File name without `.yaml`: lower-case letters, digits and dashes. */
+  readonly name: string;
+  /** YAML text (one or more documents); may hold tokens. */
+  readonly content: string;
+}
+
+/** What an RKE2 node needs to install RKE2 and join (or bootstrap) its cluster. */
+export interface Rke2NodeInput {
+  readonly role: 'server' | 'agent';
+  /** Pinned RKE2 release, e.g. `v1.34.3+rke2r3` (INSTALL_RKE2_VERSION). */
+  readonly version: string;
+  /** Cluster join token (a token; sensitive). */
+  readonly token: string;
+  /**
+   * Supervisor URL of the cluster, `https://<API load balancer private VIP>:9345`.
+   * @default - none: this node is the bootstrap server and initializes etcd
+   */
+  readonly serverUrl?: string;
+  /**
+   * Extra names and addresses in the API serving certificate (servers only): the API
+   * load balancer's VIP and public IP.
+   * @default - none
+   */
+  readonly tlsSan?: string[];
+  readonly cni: 'cilium';
+  /** The OpenStack cloud controller manager runs as an RKE2 manifest. */
+  readonly cloudProviderName: 'external';
+  /** Pod network (servers only), e.g. `10.42.0.0/16`. */
+  readonly clusterCidr: string;
+  /** Service network (servers only), e.g. `10.43.0.0/16`. */
+  readonly serviceCidr: string;
+  /**
+   * Labels the kubelet registers the node with. Keys under kubernetes.io and k8s.io are
+   * refused by the NodeRestriction admission plugin, except `node.kubernetes.io/` and
+   * `kubelet.kubernetes.io/` (and a few well-known keys).
+   * @default - none
+   */
+  readonly nodeLabels?: Record<string, string>;
+  /**
+   * Taints the node registers with, `key[=value]:Effect`.
+   * @default - none
+   */
+  readonly nodeTaints?: string[];
+  /**
+   * RKE2 packaged components not to deploy (servers only), e.g. `rke2-ingress-nginx`.
+   * @default - none
+   */
+  readonly disable?: string[];
+  /**
+   * Scheduled etcd snapshots to S3 (servers only).
+   * @default - RKE2's local snapshots only
+   */
+  readonly etcdSnapshots?: Rke2EtcdSnapshots;
+  /**
+   * Pre-created cluster CAs (servers only; required on the bootstrap server for the
+   * cluster stack to compute a kubeconfig).
+   * @default - RKE2 generates its own CAs
+   */
+  readonly caFiles?: Rke2CaFiles;
+  /**
+   * Manifests RKE2 applies (servers only), written with mode 0600 since they may hold
+   * credentials. See `openstackCloudControllerManifest` and `cinderCsiManifest`.
+   * @default - none
+   */
+  readonly manifests?: Rke2Manifest[];
+  /**
+   * Start RKE2 with `profile: cis`: host checks, PodSecurity `restricted` by default
+   * (kube-system and a few system namespaces exempt), default-deny ingress
+   * NetworkPolicies in kube-system, kube-public and default. The builder prepares the
+   * host (kernel parameters, etcd user) before RKE2's first start.
+   * @default true
+   */
+  readonly cisProfile?: boolean;
+}
+
+/** Matches one cdktf string token marker. */
+const TOKEN_MARKER = /\$\{TfToken\[[^\]]+\]\}/g;
+const VERSION_PATTERN = /^v1\.\d+\.\d+\+rke2r\d+$/;
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MANIFEST_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const HOST_NAME = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d{1,5})?$/;
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Labels in kubernetes.io / k8s.io the kubelet may still set (NodeRestriction). */
+const KUBELET_ALLOWED_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'kubernetes.io/arch',
+  'kubernetes.io/os',
+  'beta.kubernetes.io/instance-type',
+  'node.kubernetes.io/instance-type',
+  'failure-domain.beta.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+]);
+
+const literal = (value: string) => !Token.isUnresolved(value);
+
+/**
+ * A value to place in YAML text (config.yaml, Helm values) that may be a token. A
+ * token becomes `jsonencode(token)`: Terraform renders it as a JSON string, which is a
+ * valid YAML double-quoted scalar whatever the resolved value holds (quotes, colons,
+ * `#`, backslashes). Literal values are returned as they are; the `yaml` package quotes
+ * them as needed.
+ */
+export function yamlSafe(value: string): string {
+  return literal(value) ? value : Fn.jsonencode(value);
+}
+
+/** Syntax of a label or taint key: `[dns-subdomain/]name`. */
+function qualifiedNameProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
+    return 'name part must be 1-63 characters [A-Za-z0-9-_.], starting and ending alphanumeric';
+  }
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    return 'prefix must be a lower-case DNS subdomain';
+  }
+  return undefined;
+}
+
+function labelKeyProblem(key: string): string | undefined {
+  const syntax = qualifiedNameProblem(key);
+  if (syntax) return syntax;
+  const slash = key.lastIndexOf('/');
+  if (slash < 0 || KUBELET_ALLOWED_LABELS.has(key)) return undefined;
+  const prefix = key.slice(0, slash);
+  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
+  if ((under('kubernetes.io') || under('k8s.io')) && !under('node.kubernetes.io') && !under('kubelet.kubernetes.io')) {
+    return 'the kubelet may not set labels under kubernetes.io or k8s.io (NodeRestriction); use node.kubernetes.io/ or your own prefix';
+  }
+  return undefined;
+}
+
+function taintProblem(taint: string): string | undefined {
+  const match = /^([^=:]+)(?:=([^:]*))?:([^:]+)$/.exec(taint);
+  if (!match) return 'must be key[=value]:Effect';
+  const [, key, value, effect] = match;
+  const keyProblem = qualifiedNameProblem(key);
+  if (keyProblem) return `key ${JSON.stringify(key)}: ${keyProblem}`;
+  if (value !== undefined && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+    return `value ${JSON.stringify(value)} is not a valid label value`;
+  }
+  if (!TAINT_EFFECTS.includes(effect)) return `effect must be one of ${TAINT_EFFECTS.join(', ')}`;
+  return undefined;
+}
+
+/**
+ * Every problem of `input`, as `field: value: what is wrong` lines (empty when valid).
+ * Values that are still tokens are not checked.
+ */
+export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
+  const problems: string[] = [];
+  const bad = (field: string, value: unknown, message: string) =>
+    problems.push(`${field}: ${JSON.stringify(value)}: ${message}`);
+  const server = input.role === 'server';
+
+  if (input.role !== 'server' && input.role !== 'agent') bad('role', input.role, "must be 'server' or 'agent'");
+  if (literal(input.version) && !VERSION_PATTERN.test(input.version)) {
+    bad('version', input.version, 'must be a pinned RKE2 release like v1.34.3+rke2r3');
+  }
+  if (literal(input.token) && input.token.length === 0) bad('token', input.token, 'must not be empty');
+  if (input.serverUrl === undefined) {
+    if (!server) bad('serverUrl', undefined, 'an agent needs the supervisor URL https://<api VIP>:9345');
+  } else if (literal(input.serverUrl) && !/^https:\/\/[^/\s:]+:9345$/.test(input.serverUrl)) {
+    bad('serverUrl', input.serverUrl, 'must be https://<host>:9345 (the RKE2 supervisor port)');
+  }
+  if (input.cni !== 'cilium') bad('cni', input.cni, "only 'cilium' is supported");
+  if (input.cloudProviderName !== 'external') {
+    bad('cloudProviderName', input.cloudProviderName, "must be 'external' (OpenStack CCM)");
+  }
+  for (const field of ['clusterCidr', 'serviceCidr'] as const) {
+    const value = input[field];
+    if (literal(value) && typeof parseCidr(value) === 'string') bad(field, value, 'must be an IPv4 CIDR');
+  }
+  for (const [key, value] of Object.entries(input.nodeLabels ?? {})) {
+    const problem = labelKeyProblem(key);
+    if (problem) bad(`nodeLabels.${key}`, key, problem);
+    if (literal(value) && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+      bad(`nodeLabels.${key}`, value, 'label value must be at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends');
+    }
+  }
+  (input.nodeTaints ?? []).forEach((taint, i) => {
+    const problem = literal(taint) ? taintProblem(taint) : undefined;
+    if (problem) bad(`nodeTaints[${i}]`, taint, problem);
+  });
+
+  const serverOnly = {
+    tlsSan: input.tlsSan,
+    disable: input.disable,
+    etcdSnapshots: input.etcdSnapshots,
+    caFiles: input.caFiles,
+    manifests: input.manifests,
+  };
+  if (!server) {
+    for (const [field, value] of Object.entries(serverOnly)) {
+      if (value !== undefined) problems.push(`${field}: set on an agent: only servers take ${field}; remove it`);
+    }
+  }
+  (input.disable ?? []).forEach((component, i) => {
+    if (!/^rke2-[a-z0-9-]+$/.test(component)) bad(`disable[${i}]`, component, 'must name an RKE2 packaged component, e.g. rke2-ingress-nginx');
+  });
+  const snapshots = input.etcdSnapshots;
+  if (snapshots) {
+    if (literal(snapshots.schedule) && snapshots.schedule.trim().split(/\s+/).length !== 5) {
+      bad('etcdSnapshots.schedule', snapshots.schedule, 'must be a 5-field cron expression, e.g. "0 */6 * * *"');
+    }
+    if (!Number.isInteger(snapshots.retention) || snapshots.retention < 1) {
+      bad('etcdSnapshots.retention', snapshots.retention, 'must be a whole number of snapshots, at least 1');
+    }
+    const { endpoint, bucket, folder } = snapshots.s3;
+    if (literal(endpoint) && !HOST_NAME.test(endpoint)) {
+      bad('etcdSnapshots.s3.endpoint', endpoint, 'must be a host name without scheme or path, e.g. s3.pub1.infomaniak.cloud');
+    }
+    if (literal(bucket) && !S3_BUCKET.test(bucket)) bad('etcdSnapshots.s3.bucket', bucket, 'must be a valid S3 bucket name');
+    if (literal(folder) && (folder.startsWith('/') || folder.endsWith('/'))) {
+      bad('etcdSnapshots.s3.folder', folder, 'must not start or end with /');
+    }
+  }
+  const names = new Set<string>();
+  (input.manifests ?? []).forEach((manifest, i) => {
+    if (!MANIFEST_NAME.test(manifest.name)) {
+      bad(`manifests[${i}].name`, manifest.name, 'must be lower-case letters, digits and dashes (the .yaml is added)');
+    }
+    if (names.has(manifest.name)) bad(`manifests[${i}].name`, manifest.name, 'is used twice');
+    names.add(manifest.name);
+  });
+  return problems;
+}
+
+/** One entry of cloud-init's write_files. */
+interface WriteFile {
+  path: string;
+  owner: string;
+  permissions: string;
+  encoding?: 'b64';
+  content: string;
+}
+
+/**
+ * A write_files entry whose content may hold tokens or Terraform template sequences.
+ * - tokens: `encoding: b64`, content `base64encode(...)` computed by Terraform;
+ * - literal text with `${` or `%{` (which Terraform would read as a template): base64
+ *   computed here;
+ * - other literal text: written as is (the `yaml` package renders it as a block scalar).
+ */
+function writeFile(path: string, permissions: string, content: string): WriteFile {
+  const file = { path, owner: 'root:root', permissions };
+  if (!literal(content)) return { ...file, encoding: 'b64', content: terraformBase64(content) };
+  if (/[$%]\{/.test(content)) return { ...file, encoding: 'b64', content: Buffer.from(content, 'utf8').toString('base64') };
+  return { ...file, content };
+}
+
+/**
+ * `base64encode(content)` as a Terraform expression. Literal runs of the content are
+ * passed as `base64decode("<base64>")`, so no quote, backslash, newline or template
+ * sequence of theirs needs escaping in the expression.
+ */
+function terraformBase64(content: string): string {
+  const parts: string[] = [];
+  let last = 0;
+  for (const match of content.matchAll(TOKEN_MARKER)) {
+    if (match.index > last) parts.push(Fn.base64decode(Buffer.from(content.slice(last, match.index), 'utf8').toString('base64')));
+    parts.push(match[0]);
+    last = match.index + match[0].length;
+  }
+  if (last === 0) throw new Error(`cloud-init: cannot locate the token in an unresolved value (list or map token?)`);
+  if (last < content.length) parts.push(Fn.base64decode(Buffer.from(content.slice(last), 'utf8').toString('base64')));
+  return Fn.base64encode(parts.length === 1 ? parts[0] : Fn.join('', parts));
+}
+
+/** Renders an object as YAML text (no line folding, so long values stay on one line). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0 });
+}
+
+/** RKE2's config.yaml for `input`, as an object (token scalars wrapped by `yamlSafe`). */
+function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
+  const server = input.role === 'server';
+  const cis = input.cisProfile ?? true;
+  const config: Record<string, unknown> = { token: yamlSafe(input.token) };
+  if (input.serverUrl !== undefined) config.server = yamlSafe(input.serverUrl);
+  if (server && input.tlsSan?.length) config['tls-san'] = input.tlsSan.map(yamlSafe);
+  if (server) {
+    config.cni = input.cni;
+    config['cluster-cidr'] = yamlSafe(input.clusterCidr);
+    config['service-cidr'] = yamlSafe(input.serviceCidr);
+  }
+  // `external` also keeps RKE2's stub cloud controller from running (the OpenStack CCM
+  // takes its place); the kubelet runs with --cloud-provider=external on every node.
+  config['cloud-provider-name'] = input.cloudProviderName;
+  const labels = Object.entries(input.nodeLabels ?? {});
+  if (labels.length) config['node-label'] = labels.map(([key, value]) => yamlSafe(`${key}=${value}`));
+  if (input.nodeTaints?.length) config['node-taint'] = input.nodeTaints.map(yamlSafe);
+  if (server) {
+    if (input.disable?.length) config.disable = [...input.disable];
+    const snapshots = input.etcdSnapshots;
+    if (snapshots) {
+      config['etcd-snapshot-schedule-cron'] = yamlSafe(snapshots.schedule);
+      config['etcd-snapshot-retention'] = snapshots.retention;
+      config['etcd-s3'] = true;
+      config['etcd-s3-endpoint'] = yamlSafe(snapshots.s3.endpoint);
+      config['etcd-s3-region'] = yamlSafe(snapshots.s3.region);
+      config['etcd-s3-bucket'] = yamlSafe(snapshots.s3.bucket);
+      config['etcd-s3-folder'] = yamlSafe(snapshots.s3.folder);
+      config['etcd-s3-access-key'] = yamlSafe(snapshots.s3.accessKey);
+      config['etcd-s3-secret-key'] = yamlSafe(snapshots.s3.secretKey);
+    }
+    // Hardening: the admin kubeconfig is root-only, Secrets are encrypted at rest
+    // (RKE2's default, stated so that it cannot silently change).
+    config['write-kubeconfig-mode'] = '0600';
+    config['secrets-encryption'] = true;
+  }
+  if (cis) config.profile = 'cis';
+  return config;
+}
+
+/** The runcmd steps: host preparation, pinned install, service start. */
+function runcmd(input: Rke2NodeInput): Array<string | string[]> {
+  const service = input.role === 'server' ? 'rke2-server.service' : 'rke2-agent.service';
+  const steps: Array<string | string[]> = [];
+  if (input.cisProfile ?? true) {
+    // The CIS profile makes RKE2 exit at start unless these hold (docs.rke2.io hardening
+    // guide): kernel parameters applied, and on servers an `etcd` system user and group.
+    steps.push(['sysctl', '--system']);
+    if (input.role === 'server') {
+      steps.push(['sh', '-c', 'id -u etcd >/dev/null 2>&1 || useradd -r -U -c "etcd user" -s /sbin/nologin -M etcd']);
+    }
+  }
+  // The official install script, with the release pinned; it verifies the tarball
+  // against the release's checksums. Downloaded first (with retries) so that a network
+  // hiccup fails the step instead of running a truncated script.
+  steps.push([
+    'sh',
+    '-c',
+    'curl -sfL --retry 10 --retry-delay 5 --retry-all-errors https://get.rke2.io -o /run/rke2-install.sh && ' +
+      `INSTALL_RKE2_VERSION=${input.version} INSTALL_RKE2_TYPE=${input.role} sh /run/rke2-install.sh`,
+  ]);
+  steps.push(['systemctl', 'enable', '--now', service]);
+  return steps;
+}
+
+/**
+ * The `#cloud-config` user data of an RKE2 node: writes RKE2's config.yaml (0600), the
+ * CIS kernel parameters, the CA files and manifests of servers, then installs the pinned
+ * RKE2 release with the official script and starts rke2-server or rke2-agent.
+ *
+ * Throws, listing every problem, when `input` is invalid.
+ */
+export function rke2CloudConfig(input: Rke2NodeInput): string {
+  const problems = rke2NodeInputProblems(input);
+  if (problems.length > 0) {
+    throw new Error(`invalid RKE2 ${input.role} cloud-init input:\n  ${problems.join('\n  ')}`);
+  }
+  const files: WriteFile[] = [writeFile(RKE2_CONFIG_PATH, '0600', toYaml(rke2Config(input)))];
+  if (input.cisProfile ?? true) {
+    const sysctls = Object.entries(RKE2_CIS_SYSCTLS).map(([key, value]) => `${key} = ${value}\n`);
+    files.push(writeFile(RKE2_CIS_SYSCTL_PATH, '0644', sysctls.join('')));
+  }
+  if (input.caFiles) {
+    for (const spec of RKE2_CA_FILES) {
+      const pair = input.caFiles[spec.field];
+      files.push(writeFile(spec.certPath, '0644', pair.certPem));
+      files.push(writeFile(spec.keyPath, '0600', pair.keyPem));
+    }
+    files.push(writeFile(RKE2_SERVICE_ACCOUNT_KEY_PATH, '0600', input.caFiles.serviceAccountKey));
+  }
+  for (const manifest of input.manifests ?? []) {
+    files.push(writeFile(`${RKE2_MANIFESTS_DIR}/${manifest.name}.yaml`, '0600', manifest.content));
+  }
+  const document = `#cloud-config\n${toYaml({ write_files: files, runcmd: runcmd(input) })}`;
+  // Outside tokens, Terraform must see no template sequence: it would interpolate it.
+  const outsideTokens = document.replace(TOKEN_MARKER, '');
+  if (/[$%]\{/.test(outsideTokens)) {
+    throw new Error('cloud-init: internal error: literal ${ or %{ left in the user data');
+  }
+  return document;
+}
+
+// The servers' OpenStack manifests live in manifests.ts; re-exported for callers of
+// this builder (manifests.ts uses `toYaml` and `yamlSafe` only at call time, so the
+// import cycle is harmless).
+export {
+  cinderCsiManifest,
+  openstackCloudControllerManifest,
+  CINDER_CSI_CHART,
+  OPENSTACK_CCM_CHART,
+  type CinderCsiProps,
+  type OpenStackCloudAuth,
+  type OpenStackCloudControllerProps,
+} from './manifests';
