@@ -1,5 +1,8 @@
 import { TerraformDataSource, TerraformResource, type TerraformStack } from 'cdktf';
+import { loadPlatformConfig } from '../lib/config';
 import { synthPlatform } from './support/synth';
+
+const config = loadPlatformConfig({}).config;
 
 const { stacks, json } = synthPlatform();
 
@@ -32,6 +35,25 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
     ]);
   });
 
+  test('pins the tls and random providers the PKI and join token use', () => {
+    expect(stack.terraform.required_providers.tls).toEqual({ source: 'hashicorp/tls', version: '4.1.0' });
+    expect(stack.terraform.required_providers.random).toEqual({ source: 'hashicorp/random', version: '3.7.2' });
+    expect(Object.keys(stack.resource.tls_self_signed_cert)).toHaveLength(5);
+    expect(Object.keys(stack.resource.random_password)).toHaveLength(1);
+  });
+
+  test('outputs the API endpoint, the CA, the ingress address, and the admin credentials as sensitive', () => {
+    const sensitive = Object.entries<any>(stack.output)
+      .filter(([, o]) => o.sensitive)
+      .map(([k]) => k)
+      .sort();
+    expect(sensitive).toEqual(['client_certificate', 'client_key', 'kubeconfig']);
+    expect(Object.keys(stack.output).sort()).toEqual(
+      ['api_endpoint', 'backup_buckets', 'client_certificate', 'client_key', 'cluster_ca_certificate', 'ingress_ip', 'kubeconfig'],
+    );
+    expect(stack.output.api_endpoint.value).toMatch(/^https:\/\/\$\{openstack_networking_floatingip_v2\.Cluster_ApiLoadBalancer_\w+\.address\}:6443$/);
+  });
+
   test('keeps its state in a relative local path outside cdktf.out', () => {
     expect(stack.terraform.backend).toEqual({ local: { path: `../../../state/${name}.tfstate` } });
   });
@@ -40,13 +62,17 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
     const names = Object.values<any>(stack.resource)
       .flatMap((items) => Object.values<any>(items))
       .map((r) => r.name)
-      .filter(Boolean)
-      .sort();
-    expect(names).toEqual([`webhost-${name}-agents`, `webhost-${name}-net`, `webhost-${name}-router`, `webhost-${name}-servers`]);
+      .filter((n) => typeof n === 'string');
+    expect(names.length).toBeGreaterThan(20);
+    for (const n of names) expect(n).toMatch(new RegExp(`^webhost-${name}-`));
+    expect(names).toEqual(
+      expect.arrayContaining([`webhost-${name}-net`, `webhost-${name}-servers`, `webhost-${name}-agents`, `webhost-${name}-router`]),
+    );
   });
 
   test('keeps its construct paths, and so its Terraform addresses, stable', () => {
-    expect(constructPaths(stacks.clusters[name])).toEqual(
+    const paths = constructPaths(stacks.clusters[name]).map((p) => p.slice(`${name}/Cluster/`.length));
+    expect(paths.filter((p) => p.startsWith('Network/'))).toEqual(
       [
         'Network/AgentsRouterInterface',
         'Network/AgentsSubnet',
@@ -55,8 +81,24 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
         'Network/Router',
         'Network/ServersRouterInterface',
         'Network/ServersSubnet',
-      ].map((p) => `${name}/${p}`),
+      ],
     );
+    // Nodes are numbered from 1 within their pool: adding one never renames another.
+    const env = config.environments[name];
+    const pools: [string, number][] = [
+      ['Servers', env.servers.count],
+      ...env.agentPools.map((p): [string, number] => [`AgentPool-${p.name}`, p.count]),
+    ];
+    for (const [pool, count] of pools) {
+      const numbered = (kind: string) => Array.from({ length: count }, (_, i) => `${pool}/${kind}${i + 1}`);
+      expect(paths.filter((p) => p.startsWith(`${pool}/`))).toEqual(
+        [...numbered('Node'), ...numbered('Port'), `${pool}/ServerGroup`].sort(),
+      );
+    }
+    // Load balancer members are named after their node, not by position.
+    const members = paths.filter((p) => /LoadBalancer\/.*member/i.test(p));
+    const nodeNames = stacks.clusters[name].cluster.servers.nodes.map((n) => n.name);
+    for (const node of nodeNames) expect(members.filter((m) => m.includes(node))).toHaveLength(2);
   });
 
   test('matches its snapshot', () => {

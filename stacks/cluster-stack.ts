@@ -1,8 +1,10 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
 import type { CloudConfig, EnvironmentConfig, EnvironmentName } from '../lib/config';
-import { ClusterNetwork } from '../lib/openstack/cluster-network';
+import { Rke2Cluster } from '../lib/rke2/rke2-cluster';
 import { useLocalState } from '../lib/state/local-backend';
 
 export interface ClusterStackProps {
@@ -13,26 +15,29 @@ export interface ClusterStackProps {
 }
 
 /**
- * One environment's OpenStack resources. Credentials come from the OS_*
- * environment variables or clouds.yaml when tofu runs, never from this JSON.
+ * One environment's RKE2 cluster on OpenStack. Credentials come from the OS_*
+ * environment variables or clouds.yaml when tofu runs, never from this JSON;
+ * the tls and random providers need none.
  */
 export class ClusterStack extends TerraformStack {
-  readonly network: ClusterNetwork;
+  readonly environment: EnvironmentName;
+  readonly cluster: Rke2Cluster;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
     const { cloud, cluster } = props;
+    this.environment = props.environment;
     useLocalState(this);
     new OpenstackProvider(this, 'openstack', { authUrl: cloud.authUrl, region: cloud.region });
+    new TlsProvider(this, 'tls', {});
+    new RandomProvider(this, 'random', {});
 
-    this.network = new ClusterNetwork(this, 'Network', {
-      namePrefix: `${props.platformName}-${props.environment}`,
-      cidr: cluster.network.cidr,
-      serversSubnetCidr: cluster.network.serversSubnetCidr,
-      agentsSubnetCidr: cluster.network.agentsSubnetCidr,
-      dnsServers: cloud.dnsServers,
-      externalNetworkName: cloud.externalNetwork,
+    this.cluster = new Rke2Cluster(this, 'Cluster', {
+      name: `${props.platformName}-${props.environment}`,
+      cloud,
+      cluster,
       tags: [`platform=${props.platformName}`, `environment=${props.environment}`],
     });
+    this.cluster.addOutputs(this);
   }
 }

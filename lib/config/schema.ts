@@ -56,11 +56,17 @@ const ServersSchema = z
     count: z
       .number()
       .int({ error: 'must be a whole number' })
-      .min(1, { error: 'a cluster needs at least 1 server; use 1 (test) or 3 (HA)' })
+      .min(1, { error: 'a cluster needs at least 1 server; use 1 (test) or 3 (HA)', abort: true })
       .max(7, { error: 'more than 7 etcd members slows every write; use 3 or 5' })
       .refine((n) => n % 2 === 1, { error: 'must be odd for etcd quorum; use 1, 3 or 5' }),
     flavor,
     bootVolume: BootVolumeSchema,
+    bootstrapped: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Set true once the cluster has formed: server 1 then joins the others if it is ever replaced, instead of starting a new cluster. Changes nothing on running servers.',
+      ),
   })
   .strict()
   .describe('RKE2 servers: control plane and etcd, in the servers subnet.');
@@ -78,7 +84,7 @@ const AgentPoolSchema = z
     labels: z
       .record(
         z.string().regex(labelKey, { error: 'not a Kubernetes label key; use [prefix/]name' }),
-        z.string().max(63).regex(labelValue, { error: 'not a Kubernetes label value; letters, digits, - _ . (63 at most)' }),
+        z.string().max(63, { error: 'must be at most 63 characters (a Kubernetes label value)' }).regex(labelValue, { error: 'not a Kubernetes label value; letters, digits, - _ . (63 at most)' }),
       )
       .default({})
       .describe('Node labels of the pool (RKE2 node-label).'),
@@ -131,7 +137,7 @@ const IngressSchema = z
   })
   .strict()
   .refine((i) => i.httpNodePort !== i.httpsNodePort, {
-    error: 'httpNodePort and httpsNodePort must differ; pick two ports',
+    error: 'httpNodePort and httpsNodePort must differ (they default to 30080 and 30443); pick two ports',
     path: ['httpsNodePort'],
   });
 
@@ -331,6 +337,8 @@ export const PlatformConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    // Only on an otherwise valid config: a bad region or URL is reported once, by its own check.
+    if (ctx.issues.length === 0) checkSovereignty(config, ctx);
     if (config.environments.production.backups.forceDestroy) {
       ctx.addIssue({
         code: 'custom',
@@ -339,6 +347,44 @@ export const PlatformConfigSchema = z
       });
     }
   });
+
+/**
+ * The cloud section stays within the guardrails: region, endpoints and
+ * resolvers allowed (the synth-time sovereignty guardrail checks the result
+ * again; failing here names the config field instead of a construct).
+ */
+function checkSovereignty(
+  config: { cloud: z.output<typeof CloudSchema>; guardrails: z.output<typeof GuardrailsSchema> },
+  ctx: z.RefinementCtx,
+): void {
+  const { cloud, guardrails } = config;
+  if (!guardrails.allowedRegions.includes(cloud.region)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cloud', 'region'],
+      message: `not among guardrails.allowedRegions (${guardrails.allowedRegions.join(', ')}); pick one of them or add it there`,
+    });
+  }
+  for (const field of ['authUrl', 's3Endpoint'] as const) {
+    const host = new URL(cloud[field]).hostname.toLowerCase();
+    if (!guardrails.allowedEndpointDomains.some((d) => host === d || host.endsWith(`.${d}`))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cloud', field],
+        message: `host ${host} is outside guardrails.allowedEndpointDomains (${guardrails.allowedEndpointDomains.join(', ')}); use an endpoint there`,
+      });
+    }
+  }
+  cloud.dnsServers.forEach((server, index) => {
+    if (!guardrails.allowedDnsResolvers.includes(server)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cloud', 'dnsServers', index],
+        message: `not among guardrails.allowedDnsResolvers (${guardrails.allowedDnsResolvers.join(', ')}); use one of them or add it there`,
+      });
+    }
+  });
+}
 
 /** The validated platform config, defaults applied. */
 export type PlatformConfig = z.output<typeof PlatformConfigSchema>;

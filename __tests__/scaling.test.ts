@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
+import { synthPlatform } from './support/synth';
+
+/**
+ * Scaling must be cheap and safe: these tests compare the synthesized JSON of
+ * the default config with that of a changed one, resource by resource.
+ */
+const defaultText = readFileSync(DEFAULT_CONFIG_FILE, 'utf8');
+
+function synthWith(change: (config: any) => void) {
+  const raw = parse(defaultText);
+  change(raw);
+  return synthPlatform(parsePlatformConfig(stringify(raw), 'platform.yaml')).json;
+}
+
+type Addressed = Map<string, unknown>;
+
+/** Every resource and data source of a stack by its Terraform address. */
+function addresses(stack: any): Addressed {
+  const map: Addressed = new Map();
+  for (const kind of ['resource', 'data'] as const) {
+    for (const [type, items] of Object.entries<any>(stack[kind] ?? {})) {
+      for (const [name, body] of Object.entries(items)) {
+        map.set(`${kind === 'data' ? 'data.' : ''}${type}.${name}`, body);
+      }
+    }
+  }
+  return map;
+}
+
+/** Added, removed and changed addresses (with the changed top-level attributes). */
+function diff(before: any, after: any) {
+  const a = addresses(before);
+  const b = addresses(after);
+  const added = [...b.keys()].filter((k) => !a.has(k)).sort();
+  const removed = [...a.keys()].filter((k) => !b.has(k)).sort();
+  const changed: Record<string, string[]> = {};
+  for (const [key, body] of a) {
+    if (!b.has(key)) continue;
+    const other = b.get(key) as Record<string, unknown>;
+    const fields = [...new Set([...Object.keys(body as object), ...Object.keys(other)])].filter(
+      (f) => JSON.stringify((body as any)[f]) !== JSON.stringify(other[f]),
+    );
+    if (fields.length > 0) changed[key] = fields.sort();
+  }
+  return { added, removed, changed };
+}
+
+const base = synthPlatform().json;
+
+describe('changing a pool flavor', () => {
+  const after = synthWith((c) => (c.environments.production.agentPools[0].flavor = 'a16-ram64-disk0'));
+  const d = diff(base.production, after.production);
+
+  test('updates only the flavor of that pool instances: an in-place resize, no replacement', () => {
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    const changed = Object.keys(d.changed);
+    expect(changed).toHaveLength(6); // the six agents of the web pool
+    for (const address of changed) {
+      expect(address).toMatch(/^openstack_compute_instance_v2\.Cluster_AgentPool-web_Node\d+_/);
+      expect(d.changed[address]).toEqual(['flavor_name']);
+      expect((addresses(after.production).get(address) as any).flavor_name).toBe('a16-ram64-disk0');
+    }
+  });
+
+  test('leaves the other stacks alone', () => {
+    expect(after.tools).toEqual(base.tools);
+    expect(after.test).toEqual(base.test);
+  });
+});
+
+describe('changing the server flavor', () => {
+  test('resizes the servers in place as well', () => {
+    const after = synthWith((c) => (c.environments.tools.servers.flavor = 'a4-ram16-disk0'));
+    const d = diff(base.tools, after.tools);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(Object.values(d.changed)).toEqual([['flavor_name'], ['flavor_name'], ['flavor_name']]);
+  });
+});
+
+describe('adding agents', () => {
+  const after = synthWith((c) => (c.environments.production.agentPools[0].count = 8));
+  const d = diff(base.production, after.production);
+
+  test('adds the new nodes and their load balancer members, and nothing else', () => {
+    const kinds = d.added.map((a) => a.split('.')[0]).sort();
+    expect(kinds).toEqual([
+      'openstack_compute_instance_v2',
+      'openstack_compute_instance_v2',
+      'openstack_lb_member_v2',
+      'openstack_lb_member_v2',
+      'openstack_lb_member_v2',
+      'openstack_lb_member_v2',
+      'openstack_networking_port_v2',
+      'openstack_networking_port_v2',
+    ]);
+    expect(d.added.filter((a) => a.startsWith('openstack_compute_instance_v2')).map((a) => a.replace(/_[0-9A-F]{8}$/, ''))).toEqual([
+      'openstack_compute_instance_v2.Cluster_AgentPool-web_Node7',
+      'openstack_compute_instance_v2.Cluster_AgentPool-web_Node8',
+    ]);
+    expect(d.removed).toEqual([]);
+    expect(d.changed).toEqual({});
+  });
+
+  test('gives the new agents the same user data as the others', () => {
+    const instances = Object.values<any>(after.production.resource.openstack_compute_instance_v2).filter((i) =>
+      i.name.startsWith('webhost-production-web-'),
+    );
+    expect(instances).toHaveLength(8);
+    expect(new Set(instances.map((i) => i.user_data)).size).toBe(1);
+  });
+});
+
+describe('marking a cluster bootstrapped', () => {
+  const after = synthWith((c) => (c.environments.production.servers.bootstrapped = true));
+  const servers = (json: any) =>
+    Object.entries<any>(json.production.resource.openstack_compute_instance_v2).filter(([, i]) => i.metadata.role === 'server');
+
+  test('makes server 1 join like the others if it is ever replaced', () => {
+    const before = servers(base);
+    expect(before[0][1].user_data).not.toEqual(before[1][1].user_data);
+    expect(before[0][1].user_data).toContain('server-ca.key');
+    const now = servers(after);
+    expect(new Set(now.map(([, i]) => i.user_data)).size).toBe(1);
+    expect(now[0][1].user_data).not.toContain('server-ca.key');
+  });
+
+  test('changes only server 1 user data, which running instances ignore', () => {
+    const d = diff(base.production, after.production);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.changed).toEqual({ [`openstack_compute_instance_v2.${servers(base)[0][0]}`]: ['user_data'] });
+    expect(servers(after)[0][1].lifecycle.ignore_changes).toContain('user_data');
+  });
+});

@@ -1,0 +1,283 @@
+import { Fn, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { DataOpenstackImagesImageV2 } from '../../.gen/providers/openstack/data-openstack-images-image-v2';
+import { IdentityApplicationCredentialV3 } from '../../.gen/providers/openstack/identity-application-credential-v3';
+import type { CloudConfig, EnvironmentConfig } from '../config';
+import { BackupBucket } from '../openstack/backup-bucket';
+import { ClusterNetwork } from '../openstack/cluster-network';
+import { LoadBalancer } from '../openstack/load-balancer';
+import { NodePool } from '../openstack/node-pool';
+import { ClusterSecurityGroups } from '../openstack/security-groups';
+import { cinderCsiManifest, openstackCloudControllerManifest, rke2CloudConfig, type Rke2NodeInput } from './cloud-init';
+import { ClusterPki } from './pki';
+
+export interface Rke2ClusterProps {
+  /** Prefix of every resource name, e.g. `webhost-production`. */
+  readonly name: string;
+  readonly cloud: CloudConfig;
+  readonly cluster: EnvironmentConfig;
+  readonly tags?: string[];
+}
+
+/** Kubernetes API port, on the servers and on the API load balancer. */
+export const API_PORT = 6443;
+/** RKE2 supervisor port, where nodes register and fetch their config. */
+export const SUPERVISOR_PORT = 9345;
+
+/**
+ * One RKE2 cluster on OpenStack, complete: network, security groups, an API
+ * and an ingress load balancer (each with its floating IP), object storage
+ * for etcd snapshots, the cluster PKI and join token, the servers and the
+ * agent pools booting RKE2 from cloud-init, and the OpenStack cloud
+ * controller manager and Cinder CSI as RKE2 manifests.
+ *
+ * After `tofu apply` the cluster forms on its own; nobody logs in. Its
+ * kubeconfig is computed here from the PKI and is a sensitive output.
+ */
+export class Rke2Cluster extends Construct {
+  readonly network: ClusterNetwork;
+  readonly securityGroups: ClusterSecurityGroups;
+  readonly pki: ClusterPki;
+  readonly backups: BackupBucket;
+  readonly apiLoadBalancer: LoadBalancer;
+  readonly ingressLoadBalancer: LoadBalancer;
+  readonly servers: NodePool;
+  readonly agentPools: readonly NodePool[];
+  /** `https://<API floating IP>:6443`. */
+  readonly apiEndpoint: string;
+  /** PEM of the CA that signs the API server's certificate. */
+  readonly clusterCaCertificate: string;
+  /** Admin client certificate and key (cluster-admin). */
+  readonly clientCertificate: string;
+  readonly clientKey: string;
+  /** A complete kubeconfig for the admin (sensitive). */
+  readonly kubeconfig: string;
+  /** Public address of the ingress load balancer: point the sites' DNS here. */
+  readonly ingressAddress: string;
+
+  constructor(scope: Construct, id: string, props: Rke2ClusterProps) {
+    super(scope, id);
+    const { cloud, cluster, name, tags } = props;
+
+    this.network = new ClusterNetwork(this, 'Network', {
+      namePrefix: name,
+      cidr: cluster.network.cidr,
+      serversSubnetCidr: cluster.network.serversSubnetCidr,
+      agentsSubnetCidr: cluster.network.agentsSubnetCidr,
+      dnsServers: cloud.dnsServers,
+      externalNetworkName: cloud.externalNetwork,
+      tags,
+    });
+    this.securityGroups = new ClusterSecurityGroups(this, 'SecurityGroups', {
+      namePrefix: name,
+      networkCidr: cluster.network.cidr,
+      serversSubnetCidr: cluster.network.serversSubnetCidr,
+      agentsSubnetCidr: cluster.network.agentsSubnetCidr,
+      sshAllowedCidrs: cluster.access.sshAllowedCidrs,
+      allowWorldSsh: cluster.access.allowWorldSsh,
+      ingressNodePorts: { http: cluster.ingress.httpNodePort, https: cluster.ingress.httpsNodePort },
+      tags,
+    });
+    this.backups = new BackupBucket(this, 'Backups', {
+      namePrefix: name,
+      forceDestroy: cluster.backups.forceDestroy,
+      s3Endpoint: cloud.s3Endpoint,
+      region: cloud.region,
+    });
+    this.pki = new ClusterPki(this, 'Pki', { clusterName: name });
+    const image = new DataOpenstackImagesImageV2(this, 'NodeImage', {
+      nameRegex: cloud.imageNameRegex,
+      mostRecent: true,
+    });
+
+    const pool = (
+      id: string,
+      poolName: string,
+      role: 'server' | 'agent',
+      spec: Pick<EnvironmentConfig['servers'], 'count' | 'flavor' | 'bootVolume'>,
+    ) =>
+      new NodePool(this, id, {
+        namePrefix: name,
+        poolName,
+        role,
+        count: spec.count,
+        flavor: spec.flavor,
+        bootVolume: spec.bootVolume,
+        imageId: image.id,
+        networkId: this.network.network.id,
+        subnetId: (role === 'server' ? this.network.serversSubnet : this.network.agentsSubnet).id,
+        securityGroupIds: [(role === 'server' ? this.securityGroups.servers : this.securityGroups.agents).id],
+        tags,
+      });
+    this.servers = pool('Servers', 'server', 'server', cluster.servers);
+    this.agentPools = cluster.agentPools.map((spec) => pool(`AgentPool-${spec.name}`, spec.name, 'agent', spec));
+
+    this.apiLoadBalancer = new LoadBalancer(this, 'ApiLoadBalancer', {
+      name: `${name}-api`,
+      vipSubnetId: this.network.serversSubnet.id,
+      floatingIpPool: cloud.externalNetwork,
+      listeners: [
+        {
+          name: 'api',
+          port: API_PORT,
+          memberPort: API_PORT,
+          protocol: 'TCP',
+          // The nodes reach the API through the VIP as well.
+          allowedCidrs: [...cluster.access.apiAllowedCidrs, cluster.network.cidr],
+          monitor: { type: 'TCP' },
+        },
+        {
+          name: 'supervisor',
+          port: SUPERVISOR_PORT,
+          memberPort: SUPERVISOR_PORT,
+          protocol: 'TCP',
+          allowedCidrs: [cluster.network.cidr],
+          monitor: { type: 'TCP' },
+        },
+      ],
+      members: this.servers.nodes.map((n) => ({ name: n.name, address: n.address, subnetId: this.network.serversSubnet.id })),
+      tags,
+    });
+    const agents = this.agentPools.flatMap((p) => p.nodes);
+    this.ingressLoadBalancer = new LoadBalancer(this, 'IngressLoadBalancer', {
+      name: `${name}-ingress`,
+      vipSubnetId: this.network.agentsSubnet.id,
+      floatingIpPool: cloud.externalNetwork,
+      listeners: [
+        { name: 'http', port: 80, memberPort: cluster.ingress.httpNodePort, protocol: 'TCP', monitor: { type: 'TCP' } },
+        { name: 'https', port: 443, memberPort: cluster.ingress.httpsNodePort, protocol: 'TCP', monitor: { type: 'TCP' } },
+      ],
+      members: agents.map((n) => ({ name: n.name, address: n.address, subnetId: this.network.agentsSubnet.id })),
+      tags,
+    });
+
+    // The OpenStack cloud controller manager and Cinder CSI authenticate with
+    // an application credential of their own (its secret is generated by Keystone).
+    const ccmCredential = new IdentityApplicationCredentialV3(this, 'CloudControllerCredential', {
+      name: `${name}-cloud-controller`,
+      description: `OpenStack cloud controller manager and Cinder CSI of ${name}`,
+    });
+    const openstackAuth = {
+      authUrl: cloud.authUrl,
+      region: cloud.region,
+      applicationCredentialId: ccmCredential.id,
+      applicationCredentialSecret: ccmCredential.secret,
+    };
+
+    // A single function call, not a string with a token inside: the cloud-init
+    // builder hands it to jsonencode as one value.
+    const joinUrl = Fn.join('', ['https://', this.apiLoadBalancer.vipAddress, `:${SUPERVISOR_PORT}`]);
+    const common = {
+      version: cluster.kubernetes.version,
+      token: this.pki.joinToken,
+      cni: 'cilium' as const,
+      cloudProviderName: 'external' as const,
+      clusterCidr: cluster.kubernetes.podCidr,
+      serviceCidr: cluster.kubernetes.serviceCidr,
+    };
+    const server: Rke2NodeInput = {
+      ...common,
+      role: 'server',
+      serverUrl: joinUrl,
+      tlsSan: [this.apiLoadBalancer.vipAddress, this.apiLoadBalancer.publicAddress],
+      // The platform layer installs its own pinned ingress controller.
+      disable: ['rke2-ingress-nginx'],
+      nodeTaints: ['node-role.kubernetes.io/control-plane=true:NoSchedule'],
+      etcdSnapshots: {
+        schedule: cluster.backups.etcdSnapshotSchedule,
+        retention: cluster.backups.etcdSnapshotRetention,
+        s3: {
+          endpoint: this.backups.s3EndpointHost,
+          region: cloud.region,
+          bucket: this.backups.bucketNames['etcd-snapshots'],
+          folder: name,
+          accessKey: this.backups.accessKey,
+          secretKey: this.backups.secretKey,
+        },
+      },
+      manifests: [
+        { name: 'openstack-cloud-controller-manager', content: openstackCloudControllerManifest(openstackAuth) },
+        { name: 'openstack-cinder-csi', content: cinderCsiManifest(openstackAuth) },
+      ],
+    };
+    this.servers.launch({
+      userData: rke2CloudConfig(server),
+      // Until the cluster has formed, server 1 initializes it with the
+      // pre-created CAs; afterwards (servers.bootstrapped) a replacement of
+      // server 1 joins like the others. Running servers ignore the change.
+      firstNodeUserData: cluster.servers.bootstrapped ? undefined : rke2CloudConfig({
+        ...server,
+        serverUrl: undefined,
+        caFiles: {
+          serverCa: this.pki.serverCa,
+          clientCa: this.pki.clientCa,
+          requestHeaderCa: this.pki.requestHeaderCa,
+          etcdServerCa: this.pki.etcdServerCa,
+          etcdPeerCa: this.pki.etcdPeerCa,
+          serviceAccountKey: this.pki.serviceAccountKeyPem,
+        },
+      }),
+    });
+    cluster.agentPools.forEach((spec, index) =>
+      this.agentPools[index].launch({
+        userData: rke2CloudConfig({
+          ...common,
+          role: 'agent',
+          serverUrl: joinUrl,
+          nodeLabels: spec.labels,
+          nodeTaints: spec.taints,
+        }),
+      }),
+    );
+
+    this.apiEndpoint = `https://${this.apiLoadBalancer.publicAddress}:${API_PORT}`;
+    this.clusterCaCertificate = this.pki.serverCa.certPem;
+    this.clientCertificate = this.pki.admin.certPem;
+    this.clientKey = this.pki.admin.keyPem;
+    this.ingressAddress = this.ingressLoadBalancer.publicAddress;
+    this.kubeconfig = kubeconfigYaml({
+      name,
+      server: this.apiEndpoint,
+      caPem: this.clusterCaCertificate,
+      certPem: this.clientCertificate,
+      keyPem: this.clientKey,
+    });
+  }
+
+  /** Outputs for operators and for the platform stacks (cross-stack references). */
+  addOutputs(scope: Construct): void {
+    const out = (id: string, value: string, description: string, sensitive = false) =>
+      new TerraformOutput(scope, id, { value, description, sensitive });
+    out('api_endpoint', this.apiEndpoint, 'Kubernetes API through the API load balancer');
+    out('cluster_ca_certificate', this.clusterCaCertificate, 'PEM of the cluster CA (server CA)');
+    out('client_certificate', this.clientCertificate, 'PEM of the admin client certificate', true);
+    out('client_key', this.clientKey, 'PEM of the admin client key', true);
+    out('kubeconfig', this.kubeconfig, 'Admin kubeconfig: tofu output -raw kubeconfig > kubeconfig', true);
+    out('ingress_ip', this.ingressAddress, 'Public IPv4 of the ingress load balancer; point the sites here');
+    new TerraformOutput(scope, 'backup_buckets', {
+      value: this.backups.bucketNames,
+      description: 'Object storage containers (S3 buckets) of this cluster',
+    });
+  }
+}
+
+/** A kubeconfig for one cluster and one client certificate, rendered from an object. */
+export function kubeconfigYaml(p: { name: string; server: string; caPem: string; certPem: string; keyPem: string }): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: p.name, cluster: { server: p.server, 'certificate-authority-data': Fn.base64encode(p.caPem) } }],
+    users: [
+      {
+        name: `${p.name}-admin`,
+        user: {
+          'client-certificate-data': Fn.base64encode(p.certPem),
+          'client-key-data': Fn.base64encode(p.keyPem),
+        },
+      },
+    ],
+    contexts: [{ name: p.name, context: { cluster: p.name, user: `${p.name}-admin` } }],
+    'current-context': p.name,
+  });
+}
