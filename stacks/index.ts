@@ -1,4 +1,5 @@
 import type { App } from 'cdktf';
+import { addGuardrails } from '../lib/aspects';
 import { ENVIRONMENT_NAMES, type PlatformConfig } from '../lib/config';
 import { ClusterStack } from './cluster-stack';
 
@@ -22,5 +23,6 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
       }),
     ]),
   ) as PlatformStacks['clusters'];
+  addGuardrails(app, config); // after the last stack: every stack is checked at synth
   return { clusters };
 }

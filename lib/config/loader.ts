@@ -76,7 +76,12 @@ function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): str
     message =
       value === undefined
         ? `required field is missing; add it (${issue.expected})`
-        : `must be ${issue.expected}, not ${Array.isArray(value) ? 'array' : typeof value}; change its type`;
+        : issue.expected === 'int' && typeof value === 'number'
+          ? 'must be a whole number'
+          : `must be ${issue.expected}, not ${Array.isArray(value) ? 'array' : typeof value}; change its type`;
+  } else if (issue.code === 'invalid_key') {
+    // A record key failed its own check: report that check's message, not zod's generic one.
+    message = issue.issues[0]?.message ?? message;
   }
   return [`${file}: ${formatPath(issue.path)}: ${formatValue(value)}: ${message}`];
 }

@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, TerraformStack } from 'cdktf';
+import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
+import { ObjectstorageContainerV1 } from '../.gen/providers/openstack/objectstorage-container-v1';
+import { OpenstackProvider } from '../.gen/providers/openstack/provider';
+import { addGuardrails, GuardrailViolationError } from '../lib/aspects';
+import { loadPlatformConfig } from '../lib/config';
+import { OutputScanError, synthesizeAtomically } from '../lib/output';
+
+const root = path.join(__dirname, '..');
+const work = mkdtempSync(path.join(tmpdir(), 'atomic-output-'));
+const outdir = path.join(work, 'out');
+const config = loadPlatformConfig({}).config;
+
+/** sha256 of every file below dir, by relative path. */
+function hashTree(dir: string): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  const visit = (d: string) => {
+    for (const entry of readdirSync(d)) {
+      const full = path.join(d, entry);
+      if (statSync(full).isDirectory()) visit(full);
+      else hashes[path.relative(dir, full)] = createHash('sha256').update(readFileSync(full)).digest('hex');
+    }
+  };
+  visit(dir);
+  return hashes;
+}
+
+/** `npx tsx main.ts` with the output in the temp dir. */
+function synthMain(env: Record<string, string> = {}) {
+  return spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['main.ts'], {
+    cwd: root,
+    env: { ...process.env, CDKTF_OUTDIR: outdir, PLATFORM_CONFIG: '', ...env },
+    encoding: 'utf8',
+  });
+}
+
+/** Only the output dir is left next to it: no staging or old directories. */
+function leftovers(): string[] {
+  return readdirSync(work).filter((e) => e !== 'out' && !e.endsWith('.yaml'));
+}
+
+function appWith(build: (stack: TerraformStack) => void) {
+  return (dir: string) => {
+    const app = new App({ stackTraces: false, outdir: dir });
+    const stack = new TerraformStack(app, 'production');
+    new OpenstackProvider(stack, 'openstack', { authUrl: config.cloud.authUrl, region: config.cloud.region });
+    build(stack);
+    addGuardrails(app, config);
+    return app;
+  };
+}
+
+let before: Record<string, string>;
+
+test('main.ts synthesizes into CDKTF_OUTDIR', () => {
+  const run = synthMain();
+  expect(run.stderr).not.toMatch(/Error/);
+  expect(run.status).toBe(0);
+  expect(Object.keys(hashTree(outdir))).toEqual(
+    expect.arrayContaining(['manifest.json', 'stacks/production/cdk.tf.json', 'stacks/test/cdk.tf.json', 'stacks/tools/cdk.tf.json']),
+  );
+  // What `tofu init` leaves next to the JSON, which a re-synth must keep.
+  writeFileSync(path.join(outdir, 'stacks', 'production', '.terraform.lock.hcl'), '# lock\n');
+  before = hashTree(outdir);
+  expect(leftovers()).toEqual([]);
+});
+
+test('a broken config exits 1 with the message on stderr and leaves the output byte-identical', () => {
+  const broken = path.join(work, 'broken.yaml');
+  writeFileSync(broken, 'platform:\n  name: [unclosed\n');
+  const run = synthMain({ PLATFORM_CONFIG: broken });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toMatch(new RegExp(`^Invalid platform config ${broken}:\\n  ${broken}: line \\d+ column \\d+: YAML syntax error: `));
+  expect(hashTree(outdir)).toEqual(before);
+  expect(leftovers()).toEqual([]);
+});
+
+test('a guardrail violation leaves the output byte-identical', () => {
+  const build = appWith((stack) => new ObjectstorageContainerV1(stack, 'Backups', { name: 'b', forceDestroy: true }));
+  expect(() => synthesizeAtomically(build, { outdir })).toThrow(GuardrailViolationError);
+  expect(hashTree(outdir)).toEqual(before);
+  expect(leftovers()).toEqual([]);
+});
+
+test('a secret in the synthesized JSON leaves the output byte-identical and names file and JSON path', () => {
+  const build = appWith((stack) => new NetworkingSecgroupV2(stack, 'Group', { name: 'g', description: 'key AKIAABCDEFGHIJKLMNOP' }));
+  expect(() => synthesizeAtomically(build, { outdir })).toThrow(
+    new OutputScanError([
+      {
+        file: path.join(outdir, 'stacks', 'production', 'cdk.tf.json'),
+        jsonPath: 'resource.openstack_networking_secgroup_v2.Group.description',
+        rule: 'no-secret-literals',
+        problem: 'contains an AWS-style access key id',
+        fix: 'create S3 credentials with openstack_identity_ec2_credential_v3 and reference them',
+      },
+    ]).message,
+  );
+  expect(hashTree(outdir)).toEqual(before);
+  expect(leftovers()).toEqual([]);
+});
+
+test('a good synth replaces the JSON, drops nothing tofu wrote, and keeps no staging directory', () => {
+  const build = appWith((stack) => new NetworkingSecgroupV2(stack, 'Group', { name: 'only' }));
+  expect(synthesizeAtomically(build, { outdir })).toBe(outdir);
+  const after = hashTree(outdir);
+  expect(after['stacks/production/cdk.tf.json']).not.toEqual(before['stacks/production/cdk.tf.json']);
+  expect(after['stacks/production/.terraform.lock.hcl']).toEqual(before['stacks/production/.terraform.lock.hcl']);
+  expect(existsSync(path.join(outdir, 'stacks', 'tools', 'cdk.tf.json'))).toBe(true); // a stack no longer synthesized stays, as with cdktf synth
+  expect(leftovers()).toEqual([]);
+});

@@ -1,0 +1,327 @@
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { ConfigError, DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
+
+/**
+ * Every way the platform config can be wrong, one change to config/platform.yaml
+ * per row, with the exact message the user reads: file, field, value, fix.
+ */
+const defaultText = readFileSync(DEFAULT_CONFIG_FILE, 'utf8');
+
+/** The default config with one change applied, as YAML text. */
+function withChange(change: (config: any) => void): string {
+  const config = parse(defaultText);
+  change(config);
+  return stringify(config);
+}
+
+function problemsOf(text: string): string[] {
+  try {
+    parsePlatformConfig(text, 'platform.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+test('the default config is accepted (each row below is its only change)', () => {
+  expect(() => parsePlatformConfig(defaultText, 'platform.yaml')).not.toThrow();
+});
+
+describe('bad input names the file, the field, the value and the fix', () => {
+  test.each<[string, (c: any) => void, string]>([
+    [
+      'even server count',
+      (c) => (c.environments.production.servers.count = 2),
+      'platform.yaml: environments.production.servers.count: 2: must be odd for etcd quorum; use 1, 3 or 5',
+    ],
+    [
+      'malformed flavor',
+      (c) => (c.environments.tools.agentPools[0].flavor = 'large'),
+      'platform.yaml: environments.tools.agentPools[0].flavor: "large": not an Infomaniak flavor name; use a{vCPU}-ram{GB}-disk{GB}[-perf{n}], for example a4-ram16-disk0',
+    ],
+    [
+      'empty agent pool',
+      (c) => (c.environments.test.agentPools[0].count = 0),
+      'platform.yaml: environments.test.agentPools[0].count: 0: an agent pool needs at least 1 node; raise count or remove the pool',
+    ],
+    [
+      'no agent pools',
+      (c) => (c.environments.test.agentPools = []),
+      'platform.yaml: environments.test.agentPools: []: needs at least one agent pool; add one under agentPools',
+    ],
+    [
+      'subnet outside its network',
+      (c) => (c.environments.tools.network.agentsSubnetCidr = '10.11.16.0/20'),
+      'platform.yaml: environments.tools.network.agentsSubnetCidr: "10.11.16.0/20": the agents subnet must lie inside the network 10.10.0.0/16; pick a block inside it',
+    ],
+    [
+      'overlapping subnets',
+      (c) => (c.environments.tools.network.agentsSubnetCidr = '10.10.0.0/20'),
+      'platform.yaml: environments.tools.network.agentsSubnetCidr: "10.10.0.0/20": overlaps the servers subnet 10.10.0.0/24; pick a separate block',
+    ],
+    [
+      'host bits set',
+      (c) => (c.environments.test.network.cidr = '10.30.0.1/16'),
+      'platform.yaml: environments.test.network.cidr: "10.30.0.1/16": host bits are set; use 10.30.0.0/16',
+    ],
+    [
+      'pod range clashing with the nodes',
+      (c) => (c.environments.test.kubernetes = { podCidr: '10.30.128.0/17' }),
+      'platform.yaml: environments.test.kubernetes.podCidr: "10.30.128.0/17": the pod range overlaps the network 10.30.0.0/16; node and pod range addresses must differ',
+    ],
+    [
+      'unknown region',
+      (c) => (c.cloud.region = 'eu-west-1'),
+      'platform.yaml: cloud.region: "eu-west-1": not an Infomaniak region; use one of dc3-a, dc4-a',
+    ],
+    [
+      'misspelt field',
+      (c) => (c.environments.tools.servers.flavour = 'a2-ram4-disk0'),
+      'platform.yaml: environments.tools.servers.flavour: "a2-ram4-disk0": unknown field; remove it or fix its spelling',
+    ],
+    [
+      'number written as text',
+      (c) => (c.environments.tools.servers.count = '3'),
+      'platform.yaml: environments.tools.servers.count: "3": must be number, not string; change its type',
+    ],
+    [
+      'missing field',
+      (c) => delete c.environments.tools.servers.bootVolume,
+      'platform.yaml: environments.tools.servers.bootVolume: (missing): required field is missing; add it (object)',
+    ],
+    [
+      'unknown volume type',
+      (c) => (c.environments.tools.servers.bootVolume.type = 'ssd'),
+      'platform.yaml: environments.tools.servers.bootVolume.type: "ssd": must be one of CEPH_1_perf1, CEPH_1_perf2, CEPH_1_perf3',
+    ],
+    [
+      'duplicate pool names',
+      (c) => c.environments.production.agentPools.push({ ...c.environments.production.agentPools[0] }),
+      'platform.yaml: environments.production.agentPools[1].name: "web": duplicate agent pool name; give each pool its own name',
+    ],
+    // names and formats
+    [
+      'platform name too long',
+      (c) => (c.platform.name = 'webhost-platform-x'),
+      'platform.yaml: platform.name: "webhost-platform-x": must be at most 16 characters; shorten it',
+    ],
+    [
+      'platform name not a DNS label',
+      (c) => (c.platform.name = 'WebHost'),
+      'platform.yaml: platform.name: "WebHost": must be lower-case letters, digits and dashes, starting with a letter (a DNS label); rename it',
+    ],
+    [
+      'pool name not a DNS label',
+      (c) => (c.environments.production.agentPools[0].name = 'Web_Pool'),
+      'platform.yaml: environments.production.agentPools[0].name: "Web_Pool": must be lower-case letters, digits and dashes, starting with a letter (a DNS label); rename it',
+    ],
+    [
+      'GPU flavor with an unknown perf level',
+      (c) => (c.environments.test.servers.flavor = 'a2-ram4-disk0-perf9'),
+      'platform.yaml: environments.test.servers.flavor: "a2-ram4-disk0-perf9": not an Infomaniak flavor name; use a{vCPU}-ram{GB}-disk{GB}[-perf{n}], for example a4-ram16-disk0',
+    ],
+    [
+      'label key with a space',
+      (c) => (c.environments.production.agentPools[0].labels = { 'bad key!': 'x' }),
+      'platform.yaml: environments.production.agentPools[0].labels.bad key!: "x": not a Kubernetes label key; use [prefix/]name',
+    ],
+    [
+      'label value too long',
+      (c) => (c.environments.production.agentPools[0].labels = { role: 'x'.repeat(64) }),
+      `platform.yaml: environments.production.agentPools[0].labels.role: "${'x'.repeat(56)}...: must be at most 63 characters (a Kubernetes label value)`,
+    ],
+    [
+      'taint without an effect',
+      (c) => (c.environments.production.agentPools[0].taints = ['dedicated']),
+      'platform.yaml: environments.production.agentPools[0].taints[0]: "dedicated": not a taint; write key[=value]:NoSchedule|PreferNoSchedule|NoExecute',
+    ],
+    [
+      'RKE2 version not pinned',
+      (c) => (c.environments.production.kubernetes = { version: 'latest' }),
+      'platform.yaml: environments.production.kubernetes.version: "latest": not an RKE2 release; pin one exactly, for example v1.34.3+rke2r3',
+    ],
+    [
+      'cron schedule as a word',
+      (c) => (c.environments.production.backups.etcdSnapshotSchedule = 'hourly'),
+      'platform.yaml: environments.production.backups.etcdSnapshotSchedule: "hourly": must be a cron expression of five fields, for example "0 */6 * * *"',
+    ],
+    [
+      'auth URL over plain http',
+      (c) => (c.cloud.authUrl = 'http://api.pub1.infomaniak.cloud/identity/v3'),
+      'platform.yaml: cloud.authUrl: "http://api.pub1.infomaniak.cloud/identity/v3": must be an https:// URL',
+    ],
+    [
+      'resolver not an IPv4 address',
+      (c) => (c.cloud.dnsServers = ['9.9.9.999']),
+      'platform.yaml: cloud.dnsServers[0]: "9.9.9.999": not an IPv4 address; write it as a.b.c.d',
+    ],
+    [
+      'image regex that does not compile',
+      (c) => (c.cloud.imageNameRegex = '^Ubuntu (24'),
+      'platform.yaml: cloud.imageNameRegex: "^Ubuntu (24": not a valid regular expression; escape special characters',
+    ],
+    [
+      'API access list entry not a CIDR',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['office']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs[0]: "office": not an IPv4 CIDR block; write it as a.b.c.d/n, for example 10.10.0.0/16',
+    ],
+    [
+      'registry written as a URL',
+      (c) => (c.guardrails.allowedRegistries = ['https://docker.io']),
+      'platform.yaml: guardrails.allowedRegistries[0]: "https://docker.io": not a registry host[/path]; write it as registry.example.ch',
+    ],
+    [
+      'endpoint domain in capitals',
+      (c) => (c.guardrails.allowedEndpointDomains = ['Infomaniak.Cloud']),
+      'platform.yaml: guardrails.allowedEndpointDomains[0]: "Infomaniak.Cloud": not a domain name; write it as example.ch',
+    ],
+    // types
+    [
+      'fractional server count',
+      (c) => (c.environments.test.servers.count = 1.5),
+      'platform.yaml: environments.test.servers.count: 1.5: must be a whole number',
+    ],
+    [
+      'agent pools as a map',
+      (c) => (c.environments.test.agentPools = { name: 'web' }),
+      'platform.yaml: environments.test.agentPools: {"name":"web"}: must be array, not object; change its type',
+    ],
+    [
+      'yes/no as text',
+      (c) => (c.environments.test.access.allowWorldSsh = 'yes'),
+      'platform.yaml: environments.test.access.allowWorldSsh: "yes": must be boolean, not string; change its type',
+    ],
+    // ranges
+    [
+      'more than 7 servers',
+      (c) => (c.environments.production.servers.count = 9),
+      'platform.yaml: environments.production.servers.count: 9: more than 7 etcd members slows every write; use 3 or 5',
+    ],
+    [
+      'no servers (one message, not also "must be odd")',
+      (c) => (c.environments.test.servers.count = 0),
+      'platform.yaml: environments.test.servers.count: 0: a cluster needs at least 1 server; use 1 (test) or 3 (HA)',
+    ],
+    [
+      'boot volume too small',
+      (c) => (c.environments.tools.servers.bootVolume.sizeGiB = 10),
+      'platform.yaml: environments.tools.servers.bootVolume.sizeGiB: 10: must be at least 20 GiB for the OS, RKE2 and container images; raise it',
+    ],
+    [
+      'boot volume too large',
+      (c) => (c.environments.tools.agentPools[0].bootVolume.sizeGiB = 4000),
+      'platform.yaml: environments.tools.agentPools[0].bootVolume.sizeGiB: 4000: must be at most 2000 GiB; use a data volume for more',
+    ],
+    [
+      'pool of 101 agents',
+      (c) => (c.environments.production.agentPools[0].count = 101),
+      'platform.yaml: environments.production.agentPools[0].count: 101: must be at most 100 per pool; add another pool',
+    ],
+    [
+      'NodePort outside the NodePort range',
+      (c) => (c.environments.production.ingress = { httpNodePort: 80 }),
+      'platform.yaml: environments.production.ingress.httpNodePort: 80: must be a Kubernetes NodePort, 30000 to 32767',
+    ],
+    [
+      'a single etcd snapshot',
+      (c) => (c.environments.production.backups.etcdSnapshotRetention = 1),
+      'platform.yaml: environments.production.backups.etcdSnapshotRetention: 1: keep at least 2 snapshots',
+    ],
+    [
+      'no resolvers',
+      (c) => (c.cloud.dnsServers = []),
+      'platform.yaml: cloud.dnsServers: []: needs at least one resolver',
+    ],
+    [
+      'no allowed regions',
+      (c) => (c.guardrails.allowedRegions = []),
+      'platform.yaml: guardrails.allowedRegions: []: needs at least one region',
+    ],
+    [
+      'servers subnet too small',
+      (c) => (c.environments.test.network.serversSubnetCidr = '10.30.0.0/29'),
+      'platform.yaml: environments.test.network.serversSubnetCidr: "10.30.0.0/29": the servers subnet is too small for nodes and load balancers; use /28 or larger',
+    ],
+    // structure
+    [
+      'unknown top-level section',
+      (c) => (c.extra = 1),
+      'platform.yaml: extra: 1: unknown field; remove it or fix its spelling',
+    ],
+    [
+      'missing environment',
+      (c) => delete c.environments.test,
+      'platform.yaml: environments.test: (missing): required field is missing; add it (object)',
+    ],
+    // cross-field rules
+    [
+      'HTTP and HTTPS on the same NodePort',
+      (c) => (c.environments.production.ingress = { httpNodePort: 30443 }),
+      'platform.yaml: environments.production.ingress.httpsNodePort: (missing): httpNodePort and httpsNodePort must differ (they default to 30080 and 30443); pick two ports',
+    ],
+    [
+      'service range on the pod range',
+      (c) => (c.environments.test.kubernetes = { serviceCidr: '10.42.0.0/16' }),
+      'platform.yaml: environments.test.kubernetes.serviceCidr: "10.42.0.0/16": overlaps the pod range 10.42.0.0/16; pick a separate block',
+    ],
+    [
+      'SSH open to the world without the opt-in',
+      (c) => (c.environments.production.access.sshAllowedCidrs = ['0.0.0.0/0']),
+      'platform.yaml: environments.production.access.sshAllowedCidrs[0]: "0.0.0.0/0": opens SSH to the whole internet; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+    ],
+    [
+      'production backups force-destroyed',
+      (c) => (c.environments.production.backups.forceDestroy = true),
+      'platform.yaml: environments.production.backups.forceDestroy: true: production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
+    ],
+    [
+      'resolver outside the allowed resolvers',
+      (c) => (c.cloud.dnsServers = ['8.8.8.8']),
+      'platform.yaml: cloud.dnsServers[0]: "8.8.8.8": not among guardrails.allowedDnsResolvers (9.9.9.9, 149.112.112.112); use one of them or add it there',
+    ],
+    [
+      'region outside the allowed regions',
+      (c) => (c.guardrails.allowedRegions = ['dc4-a']),
+      'platform.yaml: cloud.region: "dc3-a": not among guardrails.allowedRegions (dc4-a); pick one of them or add it there',
+    ],
+    [
+      'Keystone outside the allowed domains',
+      (c) => (c.cloud.authUrl = 'https://keystone.example.com/v3'),
+      'platform.yaml: cloud.authUrl: "https://keystone.example.com/v3": host keystone.example.com is outside guardrails.allowedEndpointDomains (infomaniak.cloud); use an endpoint there',
+    ],
+    [
+      'S3 outside the allowed domains',
+      (c) => (c.cloud.s3Endpoint = 'https://s3.amazonaws.com'),
+      'platform.yaml: cloud.s3Endpoint: "https://s3.amazonaws.com": host s3.amazonaws.com is outside guardrails.allowedEndpointDomains (infomaniak.cloud); use an endpoint there',
+    ],
+  ])('%s', (_name, change, message) => {
+    expect(problemsOf(withChange(change))).toEqual([message]);
+  });
+
+  test('a YAML syntax error gives its line', () => {
+    expect(problemsOf('platform:\n  name: [unclosed\n')).toEqual([
+      expect.stringMatching(/^platform\.yaml: line \d+ column \d+: YAML syntax error: .+; fix the YAML there$/),
+    ]);
+  });
+
+  test('a key given twice is a YAML error, not a silent override', () => {
+    expect(problemsOf(defaultText.replace('platform:\n  name: webhost', 'platform:\n  name: webhost\n  name: other'))).toEqual([
+      expect.stringMatching(/^platform\.yaml: line 12 column 3: YAML syntax error: Map keys must be unique; fix the YAML there$/),
+    ]);
+  });
+
+  test('every problem is reported at once', () => {
+    const problems = problemsOf(
+      withChange((c) => {
+        c.environments.production.servers.count = 4;
+        c.environments.test.agentPools[0].flavor = 'tiny';
+      }),
+    );
+    expect(problems).toEqual([
+      'platform.yaml: environments.production.servers.count: 4: must be odd for etcd quorum; use 1, 3 or 5',
+      expect.stringMatching(/^platform\.yaml: environments\.test\.agentPools\[0\]\.flavor: "tiny": not an Infomaniak flavor name; /),
+    ]);
+  });
+});

@@ -1,0 +1,122 @@
+import { Aspects, TerraformStack, type IAspect } from 'cdktf';
+import type { Construct, IConstruct } from 'constructs';
+import { ENVIRONMENT_NAMES, type GuardrailsConfig, type PlatformConfig } from '../config';
+import { BackupsKeptInProduction } from './backups-kept-in-production';
+import { NoSecretLiterals } from './no-secret-literals';
+import { NoWorldIngress } from './no-world-ingress';
+import { PinnedReleasesAndImages } from './pinned-releases-and-images';
+import { resetInspection } from './private/inspect';
+import { Sovereignty } from './sovereignty';
+import { TenantIsolation } from './tenant-isolation';
+import { GuardrailViolationError, type GuardrailRule, type GuardrailViolation } from './violation';
+
+export interface GuardrailsProps {
+  /** The config's `guardrails` section. */
+  readonly guardrails: GuardrailsConfig;
+  /**
+   * The stack's environment opted in to SSH from anywhere (`access.allowWorldSsh`).
+   * @default false
+   */
+  readonly allowWorldSsh?: boolean;
+}
+
+/**
+ * The platform's invariants as one cdktf aspect per stack. When synth visits
+ * the stack it runs every rule on every construct of the stack and throws a
+ * GuardrailViolationError listing all violations: `app.synth()`,
+ * `Testing.synth()` and `Testing.synthScope()` all stop there.
+ *
+ * It checks the tree as it stands when the stack is visited, so add it after
+ * any aspect that changes resources on the stack itself.
+ */
+export class Guardrails implements IAspect {
+  /** The rule set for a stack. */
+  static rules(props: GuardrailsProps): GuardrailRule[] {
+    const g = props.guardrails;
+    return [
+      new NoWorldIngress({ allowWorldSsh: props.allowWorldSsh }),
+      new TenantIsolation(),
+      new PinnedReleasesAndImages({ allowedRegistries: g.allowedRegistries }),
+      new Sovereignty({
+        allowedRegions: g.allowedRegions,
+        allowedEndpointDomains: g.allowedEndpointDomains,
+        allowedDnsResolvers: g.allowedDnsResolvers,
+      }),
+      new BackupsKeptInProduction(),
+      new NoSecretLiterals(),
+    ];
+  }
+
+  /** Attaches the guardrails to one stack. */
+  static of(stack: TerraformStack, props: GuardrailsProps): Guardrails {
+    const guardrails = new Guardrails(props);
+    Aspects.of(stack).add(guardrails);
+    return guardrails;
+  }
+
+  readonly rules: readonly GuardrailRule[];
+
+  constructor(props: GuardrailsProps) {
+    this.rules = Guardrails.rules(props);
+  }
+
+  visit(node: IConstruct): void {
+    if (!TerraformStack.isStack(node)) return;
+    const violations = this.check(node);
+    if (violations.length > 0) throw new GuardrailViolationError(violations);
+  }
+
+  /** Every violation in the stack, without throwing. */
+  check(stack: TerraformStack): GuardrailViolation[] {
+    resetInspection();
+    this.rules.forEach((rule) => rule.begin?.());
+    return stack.node.findAll().flatMap((construct) => this.rules.flatMap((rule) => rule.check(construct)));
+  }
+}
+
+/** The environment a stack belongs to: `production`, `production-platform`, `production-sites-01` are production's. */
+export function environmentOfStack(stackName: string): (typeof ENVIRONMENT_NAMES)[number] | undefined {
+  return ENVIRONMENT_NAMES.find((env) => stackName === env || stackName.startsWith(`${env}-`));
+}
+
+function stacksOf(app: Construct): TerraformStack[] {
+  return app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
+}
+
+/**
+ * Guards every stack of the app with the config's guardrails; each stack gets
+ * its environment's `access.allowWorldSsh`. Call it once all stacks are built.
+ */
+export function addGuardrails(app: Construct, config: PlatformConfig): void {
+  for (const stack of stacksOf(app)) {
+    if (Aspects.of(stack).all.some((a) => a instanceof Guardrails)) continue;
+    const environment = environmentOfStack(stack.node.id);
+    Guardrails.of(stack, {
+      guardrails: config.guardrails,
+      allowWorldSsh: environment ? config.environments[environment].access.allowWorldSsh : false,
+    });
+  }
+}
+
+/**
+ * Checks every stack of the app before synth and throws one
+ * GuardrailViolationError listing the violations of all stacks (synth itself
+ * stops at the first failing stack). A stack without guardrails is a violation too.
+ */
+export function assertGuardrails(app: Construct): void {
+  const violations = stacksOf(app).flatMap((stack): GuardrailViolation[] => {
+    const guards = Aspects.of(stack).all.filter((a): a is Guardrails => a instanceof Guardrails);
+    if (guards.length === 0) {
+      return [
+        {
+          path: stack.node.path,
+          rule: 'guarded',
+          problem: 'the stack has no guardrails',
+          fix: 'call addGuardrails(app, config) after the last stack is built',
+        },
+      ];
+    }
+    return guards.flatMap((g) => g.check(stack));
+  });
+  if (violations.length > 0) throw new GuardrailViolationError(violations);
+}

@@ -1,0 +1,102 @@
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import type { App } from 'cdktf';
+import { assertGuardrails } from '../aspects/guardrails';
+import { OutputScanError, scanSynthesizedOutput } from './secret-scan';
+
+export interface AtomicSynthOptions {
+  /**
+   * The output directory to replace.
+   * @default env.CDKTF_OUTDIR (set by `cdktf synth`), else 'cdktf.out'
+   */
+  readonly outdir?: string;
+  /** Environment to read CDKTF_OUTDIR from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Synthesizes an app so that the output directory is replaced whole or not at
+ * all. `build` gets a fresh sibling directory (same file system) to create the
+ * App in; the guardrails of every stack are checked, the app synthesized there
+ * and its JSON scanned for secrets; only then is the old directory renamed
+ * away, the new one renamed in and the old one deleted. Any error (a
+ * guardrail violation, a secret, a throw in `build`) removes the new directory
+ * and leaves the previous output exactly as it was.
+ *
+ * @returns the output directory written
+ */
+export function synthesizeAtomically(build: (outdir: string) => App, options: AtomicSynthOptions = {}): string {
+  const env = options.env ?? process.env;
+  const shown = options.outdir ?? env.CDKTF_OUTDIR ?? 'cdktf.out';
+  const finalDir = path.resolve(shown);
+  const parent = path.dirname(finalDir);
+  mkdirSync(parent, { recursive: true });
+  const staging = mkdtempSync(path.join(parent, `.${path.basename(finalDir)}.next-`));
+  try {
+    const app = build(staging);
+    if (path.resolve(app.outdir) !== staging) {
+      throw new Error(`synthesizeAtomically: build must create the App with outdir ${staging}, not ${app.outdir}`);
+    }
+    assertGuardrails(app);
+    app.synth();
+    const findings = scanSynthesizedOutput(staging, shown);
+    if (findings.length > 0) throw new OutputScanError(findings);
+    swapInto(staging, finalDir);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  return finalDir;
+}
+
+/** Renames `staging` to `finalDir`, replacing what was there; puts the old one back if that fails. */
+function swapInto(staging: string, finalDir: string): void {
+  const old = `${path.join(path.dirname(finalDir), `.${path.basename(finalDir)}.old-`)}${process.pid}-${Date.now()}`;
+  let moved = false;
+  try {
+    renameSync(finalDir, old);
+    moved = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  try {
+    renameSync(staging, finalDir);
+  } catch (err) {
+    if (moved) renameSync(old, finalDir);
+    throw err;
+  }
+  if (moved) {
+    carryOver(old, finalDir);
+    rmSync(old, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves what synth does not write (tofu's `.terraform/`, `.terraform.lock.hcl`,
+ * plan files, directories of stacks no longer synthesized) from the old output
+ * into the new one, at the top level and in each `stacks/<name>/`, as
+ * `cdktf synth` writing in place would have left them.
+ */
+function carryOver(oldDir: string, newDir: string): void {
+  moveMissing(oldDir, newDir);
+  const oldStacks = path.join(oldDir, 'stacks');
+  const newStacks = path.join(newDir, 'stacks');
+  if (!isDirectory(oldStacks) || !isDirectory(newStacks)) return;
+  moveMissing(oldStacks, newStacks);
+  for (const stack of readdirSync(oldStacks)) {
+    const from = path.join(oldStacks, stack);
+    const to = path.join(newStacks, stack);
+    if (isDirectory(from) && isDirectory(to)) moveMissing(from, to);
+  }
+}
+
+/** Renames every entry of `from` that `to` lacks into `to`. */
+function moveMissing(from: string, to: string): void {
+  for (const entry of readdirSync(from)) {
+    if (!existsSync(path.join(to, entry))) renameSync(path.join(from, entry), path.join(to, entry));
+  }
+}
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && lstatSync(p).isDirectory();
+}

@@ -1,0 +1,2 @@
+export * from './atomic-synth';
+export * from './secret-scan';

@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { isSecretAttributeName } from '../aspects/no-secret-literals';
+
+/** A secret found in a synthesized file. */
+export interface OutputFinding {
+  /** The file, as displayed (e.g. `cdktf.out/stacks/production/cdk.tf.json`). */
+  readonly file: string;
+  /** JSON path of the value, e.g. `resource.openstack_compute_instance_v2.Server.user_data`. */
+  readonly jsonPath: string;
+  readonly rule: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+export const OUTPUT_SCAN_RULE = 'no-secret-literals';
+
+/** Contents that are secrets wherever they appear. */
+const SECRET_PATTERNS: readonly { readonly pattern: RegExp; readonly what: string; readonly fix: string }[] = [
+  {
+    pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/,
+    what: 'a PEM private key block',
+    fix: 'generate the key with tls_private_key and reference it, never paste it',
+  },
+  {
+    pattern: /K10[0-9a-f]{32,}::/,
+    what: 'an RKE2/K3s cluster token',
+    fix: 'generate the token with random_password and reference it',
+  },
+  {
+    pattern: /AKIA[0-9A-Z]{16}/,
+    what: 'an AWS-style access key id',
+    fix: 'create S3 credentials with openstack_identity_ec2_credential_v3 and reference them',
+  },
+];
+
+/** `output: file: jsonPath: rule: problem: fix`, one line. */
+export function formatOutputFinding(f: OutputFinding): string {
+  return `${f.file}: ${f.jsonPath}: ${f.rule}: ${f.problem}: ${f.fix}`;
+}
+
+/** Thrown when the synthesized output holds secrets; the previous output is kept. */
+export class OutputScanError extends Error {
+  constructor(readonly findings: readonly OutputFinding[]) {
+    const n = findings.length;
+    super(
+      `the secret scan found ${n} secret${n === 1 ? '' : 's'} in the synthesized JSON; the previous output was kept:\n  ` +
+        findings.map(formatOutputFinding).join('\n  '),
+    );
+    this.name = 'OutputScanError';
+  }
+}
+
+/**
+ * Scans every `stacks/<stack>/cdk.tf.json` below `outdir` for secrets: PEM
+ * private keys, RKE2/K3s tokens, AWS-style access keys, and keys named like a
+ * secret whose value is a non-empty literal (no `${`). Files are shown under
+ * `displayDir` (default: `outdir`).
+ */
+export function scanSynthesizedOutput(outdir: string, displayDir: string = outdir): OutputFinding[] {
+  const stacksDir = path.join(outdir, 'stacks');
+  if (!existsSync(stacksDir)) return [];
+  const findings: OutputFinding[] = [];
+  for (const stack of readdirSync(stacksDir).sort()) {
+    const file = path.join(stacksDir, stack, 'cdk.tf.json');
+    if (!existsSync(file)) continue;
+    const shown = path.join(displayDir, 'stacks', stack, 'cdk.tf.json');
+    findings.push(...scanJson(JSON.parse(readFileSync(file, 'utf8')), shown));
+  }
+  return findings;
+}
+
+/** Scans one synthesized JSON document. */
+export function scanJson(doc: unknown, file: string): OutputFinding[] {
+  const findings: OutputFinding[] = [];
+  const visit = (value: unknown, keys: string[]): void => {
+    if (typeof value === 'string') {
+      const jsonPath = keys.join('.');
+      for (const { pattern, what, fix } of SECRET_PATTERNS) {
+        if (pattern.test(value)) findings.push({ file, jsonPath, rule: OUTPUT_SCAN_RULE, problem: `contains ${what}`, fix });
+      }
+      const key = (keys[keys.length - 1] ?? '').replace(/(\[\d+\])+$/, '');
+      if (value !== '' && !value.includes('${') && isSecretAttributeName(key)) {
+        findings.push({
+          file,
+          jsonPath,
+          rule: OUTPUT_SCAN_RULE,
+          problem: 'a key named like a secret holds a literal',
+          fix: 'take it from a resource (random_password, tls_private_key), a sensitive variable or the environment',
+        });
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, [...keys.slice(0, -1), `${keys[keys.length - 1] ?? ''}[${index}]`]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        if (key !== '//') visit(child, [...keys, key]);
+      }
+    }
+  };
+  visit(doc, []);
+  return findings;
+}
