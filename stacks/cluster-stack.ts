@@ -3,12 +3,13 @@ import type { Construct } from 'constructs';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
-import type { CloudConfig, EnvironmentConfig, EnvironmentName } from '../lib/config';
+import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
 import { Rke2Cluster } from '../lib/rke2/rke2-cluster';
-import { useLocalState } from '../lib/state/local-backend';
+import { configureState } from '../lib/state/backend';
 
 export interface ClusterStackProps {
   readonly platformName: string;
+  readonly state: StateConfig;
   readonly environment: EnvironmentName;
   readonly cloud: CloudConfig;
   readonly cluster: EnvironmentConfig;
@@ -27,7 +28,7 @@ export class ClusterStack extends TerraformStack {
     super(scope, id);
     const { cloud, cluster } = props;
     this.environment = props.environment;
-    useLocalState(this);
+    configureState(this, props.state, cloud);
     new OpenstackProvider(this, 'openstack', { authUrl: cloud.authUrl, region: cloud.region });
     new TlsProvider(this, 'tls', {});
     new RandomProvider(this, 'random', {});

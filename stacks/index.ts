@@ -17,6 +17,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
       environment,
       new ClusterStack(app, environment, {
         platformName: config.platform.name,
+        state: config.state,
         environment,
         cloud: config.cloud,
         cluster: config.environments[environment],

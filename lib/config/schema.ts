@@ -318,6 +318,61 @@ const GuardrailsSchema = z
   })
   .strict();
 
+const keyName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, {
+  error: 'must be a lower-case name of letters, digits and underscores, for example key2',
+});
+
+const StateSchema = z
+  .object({
+    backend: z
+      .enum(['local', 's3'], { error: 'must be local or s3' })
+      .default('local')
+      .describe('Where each stack keeps its state: local files (state/<stack>.tfstate) or Infomaniak object storage.'),
+    s3: z
+      .object({
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])$/, {
+            error: 'not a bucket name; use 3 to 63 lower-case letters, digits and dashes',
+          })
+          .describe('Object storage container holding the states; create it once by hand (see README).'),
+        keyPrefix: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9/-]*[a-z0-9])?$/, { error: 'must be lower-case letters, digits, dashes and slashes' })
+          .default('platform')
+          .describe('Key of a stack state: <keyPrefix>/<stack>.tfstate.'),
+      })
+      .strict()
+      .optional(),
+    encryption: z
+      .object({
+        key: keyName
+          .default('key1')
+          .describe('Name of the current key; states and plans record which key encrypted them. Change it only to rotate.'),
+        previousKey: keyName
+          .optional()
+          .describe(
+            'During a key rotation only: the key being replaced (its passphrase in TF_VAR_state_encryption_passphrase_previous), read as a fallback.',
+          ),
+      })
+      .strict()
+      .refine((e) => e.previousKey !== e.key, {
+        error: 'must differ from key: give the new key a new name (key1 -> key2) and put the old name here',
+        path: ['previousKey'],
+      })
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((state, ctx) => {
+    if (state.backend === 's3' && !state.s3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['s3'],
+        message: 'the s3 backend needs its settings; add state.s3.bucket (and optionally keyPrefix)',
+      });
+    }
+  });
+
 export const PlatformConfigSchema = z
   .object({
     platform: z
@@ -334,6 +389,7 @@ export const PlatformConfigSchema = z
       })
       .strict(),
     guardrails: GuardrailsSchema.prefault({}),
+    state: StateSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -392,3 +448,4 @@ export type EnvironmentConfig = PlatformConfig['environments'][EnvironmentName];
 export type CloudConfig = PlatformConfig['cloud'];
 export type AgentPoolConfig = EnvironmentConfig['agentPools'][number];
 export type GuardrailsConfig = PlatformConfig['guardrails'];
+export type StateConfig = PlatformConfig['state'];
