@@ -277,6 +277,19 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'platform.yaml: environments.production.backups.forceDestroy: true: production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
     ],
     [
+      'a restore on a cluster marked bootstrapped',
+      (c) => {
+        c.environments.production.servers.bootstrapped = true;
+        c.environments.production.backups.restoreSnapshot = 'etcd-snapshot-1';
+      },
+      'platform.yaml: environments.production.backups.restoreSnapshot: "etcd-snapshot-1": only a bootstrap server restores; set servers.bootstrapped: false while restoring, true again once the cluster is back',
+    ],
+    [
+      'a restore snapshot with a path',
+      (c) => (c.environments.test.backups.restoreSnapshot = 'a/../b'),
+      'platform.yaml: environments.test.backups.restoreSnapshot: "a/../b": must be a snapshot file name from the backup bucket: letters, digits, . _ -',
+    ],
+    [
       'resolver outside the allowed resolvers',
       (c) => (c.cloud.dnsServers = ['8.8.8.8']),
       'platform.yaml: cloud.dnsServers[0]: "8.8.8.8": not among guardrails.allowedDnsResolvers (9.9.9.9, 149.112.112.112); use one of them or add it there',

@@ -324,6 +324,26 @@ describe('cinderCsiManifest', () => {
 
 // ---------------------------------------------------------------- validation
 
+describe('rke2CloudConfig: restoring etcd on a new bootstrap server', () => {
+  const snapshot = 'etcd-snapshot-webhost-production-server-1-1764288000';
+  const { commands } = render({ ...BOOTSTRAP, restoreSnapshot: snapshot });
+
+  test('resets the cluster from the snapshot after installing RKE2 and before starting it', () => {
+    expect(commands).toHaveLength(5);
+    expect(commands[2]).toContain('INSTALL_RKE2_TYPE=server');
+    expect(commands[3]).toBe(`rke2 server --cluster-reset --cluster-reset-restore-path=${snapshot}`);
+    expect(commands[4]).toBe('systemctl enable --now rke2-server.service');
+  });
+
+  test.each<[string, Partial<Rke2NodeInput>, RegExp]>([
+    ['on a joining server', { ...SERVER, restoreSnapshot: snapshot }, /restoreSnapshot: ".*": only the bootstrap server \(no serverUrl\) restores a snapshot/],
+    ['without the backup bucket', { ...BOOTSTRAP, etcdSnapshots: undefined, restoreSnapshot: snapshot }, /restoreSnapshot: ".*": needs etcdSnapshots/],
+    ['with a path in the name', { ...BOOTSTRAP, restoreSnapshot: '../etc/passwd' }, /restoreSnapshot: "..\/etc\/passwd": must be a snapshot file name/],
+  ])('is refused %s', (_, input, message) => {
+    expect(() => rke2CloudConfig(input as Rke2NodeInput)).toThrow(message);
+  });
+});
+
 describe('rke2CloudConfig: validation', () => {
   test.each<[string, Partial<Rke2NodeInput> & { role?: 'server' | 'agent' }, RegExp]>([
     ['an unpinned version', { version: 'latest' }, /version: "latest": must be a pinned RKE2 release/],

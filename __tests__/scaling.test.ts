@@ -137,3 +137,20 @@ describe('marking a cluster bootstrapped', () => {
     expect(servers(after)[0][1].lifecycle.ignore_changes).toContain('user_data');
   });
 });
+
+describe('restoring etcd from a snapshot', () => {
+  const after = synthWith((c) => (c.environments.production.backups.restoreSnapshot = 'etcd-snapshot-x-1764288000'));
+
+  test('only a new server 1 restores; running servers ignore the change', () => {
+    const servers = Object.entries<any>(after.production.resource.openstack_compute_instance_v2).filter(
+      ([, i]) => i.metadata.role === 'server',
+    );
+    expect(servers.map(([, i]) => i.user_data.includes('--cluster-reset-restore-path=etcd-snapshot-x-1764288000'))).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    const d = diff(base.production, after.production);
+    expect(d.changed).toEqual({ [`openstack_compute_instance_v2.${servers[0][0]}`]: ['user_data'] });
+  });
+});

@@ -176,6 +176,11 @@ const BackupsSchema = z
       .boolean()
       .default(false)
       .describe('Let tofu destroy a non-empty backup container; never in production.'),
+    restoreSnapshot: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, { error: 'must be a snapshot file name from the backup bucket: letters, digits, . _ -' })
+      .optional()
+      .describe('Disaster recovery: a new bootstrap server restores etcd from this snapshot before its first start.'),
   })
   .strict();
 
@@ -196,6 +201,14 @@ const EnvironmentSchema = z
   .superRefine((env, ctx) => {
     checkAddressPlan(env, ctx);
     checkAccess(env.access, ctx);
+    if (env.backups.restoreSnapshot !== undefined && env.servers.bootstrapped) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backups', 'restoreSnapshot'],
+        message:
+          'only a bootstrap server restores; set servers.bootstrapped: false while restoring, true again once the cluster is back',
+      });
+    }
     const seen = new Set<string>();
     env.agentPools.forEach((pool, index) => {
       if (seen.has(pool.name)) {

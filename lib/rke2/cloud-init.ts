@@ -195,6 +195,15 @@ export interface Rke2NodeInput {
    * @default true
    */
   readonly cisProfile?: boolean;
+  /**
+   * Bootstrap server only: before its first start, restore etcd from this snapshot
+   * (a file name in the backup bucket, e.g. `etcd-snapshot-webhost-production-server-1-1764288000`)
+   * with `rke2 server --cluster-reset --cluster-reset-restore-path`, reading the S3
+   * settings and token from its config. runcmd runs once per instance, so the reset
+   * happens on that VM's first boot only.
+   * @default - a new, empty cluster
+   */
+  readonly restoreSnapshot?: string;
 }
 
 /** Matches one cdktf string token marker. */
@@ -291,6 +300,16 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
     if (!server) bad('serverUrl', undefined, 'an agent needs the supervisor URL https://<api VIP>:9345');
   } else if (literal(input.serverUrl) && !/^https:\/\/[^/\s:]+:9345$/.test(input.serverUrl)) {
     bad('serverUrl', input.serverUrl, 'must be https://<host>:9345 (the RKE2 supervisor port)');
+  }
+  if (input.restoreSnapshot !== undefined) {
+    if (!server || input.serverUrl !== undefined) {
+      bad('restoreSnapshot', input.restoreSnapshot, 'only the bootstrap server (no serverUrl) restores a snapshot');
+    } else if (!input.etcdSnapshots) {
+      bad('restoreSnapshot', input.restoreSnapshot, 'needs etcdSnapshots: the snapshot is fetched from the backup bucket');
+    }
+    if (literal(input.restoreSnapshot) && !/^[A-Za-z0-9._-]+$/.test(input.restoreSnapshot)) {
+      bad('restoreSnapshot', input.restoreSnapshot, 'must be a snapshot file name: letters, digits, . _ -');
+    }
   }
   if (input.cni !== 'cilium') bad('cni', input.cni, "only 'cilium' is supported");
   if (input.cloudProviderName !== 'external') {
@@ -463,6 +482,11 @@ function runcmd(input: Rke2NodeInput): Array<string | string[]> {
     'curl -sfL --retry 10 --retry-delay 5 --retry-all-errors https://get.rke2.io -o /run/rke2-install.sh && ' +
       `INSTALL_RKE2_VERSION=${input.version} INSTALL_RKE2_TYPE=${input.role} sh /run/rke2-install.sh`,
   ]);
+  if (input.restoreSnapshot !== undefined) {
+    // Restores etcd from the bucket named in config.yaml (etcd-s3-*), then exits;
+    // the normal start below brings the restored cluster up.
+    steps.push(['rke2', 'server', '--cluster-reset', `--cluster-reset-restore-path=${input.restoreSnapshot}`]);
+  }
   steps.push(['systemctl', 'enable', '--now', service]);
   return steps;
 }

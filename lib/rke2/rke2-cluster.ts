@@ -209,6 +209,7 @@ export class Rke2Cluster extends Construct {
       firstNodeUserData: cluster.servers.bootstrapped ? undefined : rke2CloudConfig({
         ...server,
         serverUrl: undefined,
+        restoreSnapshot: cluster.backups.restoreSnapshot,
         caFiles: {
           serverCa: this.pki.serverCa,
           clientCa: this.pki.clientCa,
