@@ -35,6 +35,7 @@ describe('the default: local state, encrypted', () => {
       method: { aes_gcm: { key1: { keys: '${key_provider.pbkdf2.key1}' } } },
       state: { method: 'method.aes_gcm.key1', enforced: false },
       plan: { method: 'method.aes_gcm.key1', enforced: false },
+      remote_state_data_sources: { default: { method: 'method.aes_gcm.key1' } },
     });
     const passphrase = stack.variable.state_encryption_passphrase;
     expect(passphrase).toMatchObject({ type: 'string', sensitive: true, nullable: false });
@@ -91,6 +92,7 @@ describe('a key rotation', () => {
       method: { aes_gcm: { key2: { keys: '${key_provider.pbkdf2.key2}' }, key1: { keys: '${key_provider.pbkdf2.key1}' } } },
       state: { method: 'method.aes_gcm.key2', enforced: false, fallback: { method: 'method.aes_gcm.key1' } },
       plan: { method: 'method.aes_gcm.key2', enforced: false, fallback: { method: 'method.aes_gcm.key1' } },
+      remote_state_data_sources: { default: { method: 'method.aes_gcm.key2', fallback: { method: 'method.aes_gcm.key1' } } },
     });
     expect(stack.variable.state_encryption_passphrase_previous).toMatchObject({ sensitive: true, type: 'string' });
   });

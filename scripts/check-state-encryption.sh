@@ -4,7 +4,9 @@
 # a synthesized stack (cdktf.out/stacks/<stack>, default test), puts them in a
 # scratch configuration holding one built-in terraform_data resource, and runs
 #   1. apply with passphrase A: the state file is encrypted (no plain resources);
-#   2. plan with a wrong passphrase: refused;
+#   2. another configuration reads its outputs through terraform_remote_state
+#      (as platform and sites stacks read their cluster stack); a wrong
+#      passphrase is refused;
 #   3. the rotation the README describes: the stack synthesized with
 #      state.encryption {key: key2, previousKey: key1} applies with current=B,
 #      previous=A and re-encrypts the state with key2;
@@ -38,16 +40,25 @@ scratch_config() {
       terraform: { backend: { local: { path: "scratch.tfstate" } }, encryption: s.terraform.encryption },
       variable,
       resource: { terraform_data: { probe: { input: "state-encryption-probe" } } },
+      output: { probe: { value: "${terraform_data.probe.output}" } },
     };
     require("fs").writeFileSync(process.argv[2], JSON.stringify(config, null, 2));
-  ' "$work/out/stacks/$stack/cdk.tf.json" "$work/cfg/main.tf.json"
+    // A second configuration reading the outputs of the first, as the platform
+    // and sites stacks read their cluster stack.
+    delete config.resource;
+    config.terraform.backend.local.path = "reader.tfstate";
+    config.data = { terraform_remote_state: { cluster: { backend: "local", config: { path: "../cfg/scratch.tfstate" } } } };
+    config.output = { probe: { value: "${data.terraform_remote_state.cluster.outputs.probe}" } };
+    require("fs").mkdirSync(process.argv[3], { recursive: true });
+    require("fs").writeFileSync(process.argv[3] + "/main.tf.json", JSON.stringify(config, null, 2));
+  ' "$work/out/stacks/$stack/cdk.tf.json" "$work/cfg/main.tf.json" "$work/reader"
 }
 
 tofu_as() { # PASSPHRASE PREVIOUS COMMAND...
   local current=$1 previous=$2
   shift 2
   TF_VAR_state_encryption_passphrase=$current TF_VAR_state_encryption_passphrase_previous=$previous \
-    tofu -chdir="$work/cfg" "$@" -input=false -no-color
+    tofu -chdir="${dir:-$work/cfg}" "$@" -input=false -no-color
 }
 
 A=first-passphrase-0123456789
@@ -60,6 +71,13 @@ if grep -q 'state-encryption-probe' "$work/cfg/scratch.tfstate" || ! grep -q '"e
   echo "FAIL: the state file is not encrypted" >&2; exit 1
 fi
 echo "ok    state written encrypted with passphrase A"
+
+dir=$work/reader tofu_as "$A" "" init >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+dir=$work/reader tofu_as "$A" "" apply -auto-approve >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+out=$(TF_VAR_state_encryption_passphrase=$A tofu -chdir="$work/reader" output -raw probe 2>&1) || true
+[[ $out == state-encryption-probe ]] ||
+  { echo "FAIL: another stack could not read the encrypted outputs: $out" >&2; exit 1; }
+echo "ok    another stack reads its outputs through terraform_remote_state"
 
 if tofu_as "$B" "" plan >"$work/log" 2>&1; then
   echo "FAIL: a wrong passphrase read the state" >&2; exit 1

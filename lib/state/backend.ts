@@ -87,7 +87,16 @@ export function encryptionBlock(options: EncryptionOptions): Record<string, unkn
     keyProviders[previousKey] = { passphrase: `\${var.${PREVIOUS_PASSPHRASE_VARIABLE}}` };
     methods[previousKey] = { keys: `\${key_provider.pbkdf2.${previousKey}}` };
   }
-  return { key_provider: { pbkdf2: keyProviders }, method: { aes_gcm: methods }, state: target, plan: target };
+  // Stacks that read another stack's outputs (terraform_remote_state) decrypt
+  // that state with the same keys.
+  const remote = { method: target.method, ...(previousKey ? { fallback: target.fallback } : {}) };
+  return {
+    key_provider: { pbkdf2: keyProviders },
+    method: { aes_gcm: methods },
+    state: target,
+    plan: target,
+    remote_state_data_sources: { default: remote },
+  };
 }
 
 function encryptState(stack: TerraformStack, options: EncryptionOptions): void {
