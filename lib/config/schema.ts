@@ -192,6 +192,15 @@ const EnvironmentSchema = z
     access: AccessSchema.prefault({}),
     ingress: IngressSchema.prefault({}),
     backups: BackupsSchema.prefault({}),
+    objectStorage: z
+      .object({
+        containers: z
+          .array(dnsLabel(40))
+          .default([])
+          .describe('More object storage containers of this cluster (besides etcd-snapshots), e.g. for Mimir and Loki on tools.'),
+      })
+      .strict()
+      .prefault({}),
     servers: ServersSchema,
     agentPools: z
       .array(AgentPoolSchema)
@@ -201,6 +210,17 @@ const EnvironmentSchema = z
   .superRefine((env, ctx) => {
     checkAddressPlan(env, ctx);
     checkAccess(env.access, ctx);
+    const containers = new Set<string>(['etcd-snapshots']);
+    env.objectStorage.containers.forEach((name, index) => {
+      if (containers.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objectStorage', 'containers', index],
+          message: 'listed twice (etcd-snapshots always exists); list each container once',
+        });
+      }
+      containers.add(name);
+    });
     if (env.backups.restoreSnapshot !== undefined && env.servers.bootstrapped) {
       ctx.addIssue({
         code: 'custom',

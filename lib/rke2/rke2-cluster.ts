@@ -81,6 +81,7 @@ export class Rke2Cluster extends Construct {
     });
     this.backups = new BackupBucket(this, 'Backups', {
       namePrefix: name,
+      containers: [...BackupBucket.DEFAULT_CONTAINERS, ...cluster.objectStorage.containers],
       forceDestroy: cluster.backups.forceDestroy,
       s3Endpoint: cloud.s3Endpoint,
       region: cloud.region,
