@@ -1,0 +1,126 @@
+/**
+ * Infomaniak Public Cloud list prices, the figures the cost estimate uses.
+ *
+ * Source: Infomaniak's public price page (infomaniak.com, hosting/public-cloud/prices),
+ * list of 2026-05-20, as collected with its provenance in the team's shared notes
+ * (../shared/INFOMANIAK.md, "Prices"; per-flavor rows in ../shared/infomaniak-flavors.md).
+ * Floating IP, volume and object storage figures were confirmed there by a second
+ * public copy of 2026-06-18. Prices change: re-check the page before relying on a
+ * figure for money, then update this table and its `date`.
+ */
+export interface PriceList {
+  /** Where the figures come from. */
+  readonly source: string;
+  /** Date of the price list the figures were copied from (ISO 8601). */
+  readonly date: string;
+  readonly currency: 'EUR';
+  /** Every price excludes VAT. */
+  readonly vatIncluded: false;
+  /** Infomaniak bills by the hour; a month is 730 hours. */
+  readonly hoursPerMonth: number;
+  /**
+   * CHF per EUR as Infomaniak bills: an internal unit, 1 CHF = 50 units and
+   * 1 EUR = 55.5 units, so CHF = EUR x 1.11 (not a market exchange rate).
+   */
+  readonly chfPerEur: number;
+  /**
+   * Instances: a flavor a{vCPU}-ram{GB}-disk{GB}[-perf{n}] costs
+   * vCPU x eurPerVcpuHour + GB RAM x eurPerGbRamHour + GB local disk x the
+   * local disk price of its perf class. Fits all 75 non-GPU flavors of the list
+   * within 0.12%; GPU flavors (nv...-) carry a premium the formula does not have.
+   */
+  readonly instance: {
+    readonly eurPerVcpuHour: number;
+    readonly eurPerGbRamHour: number;
+    /** Local disk by the flavor's perf suffix; a flavor with local disk and no suffix is unknown. */
+    readonly eurPerGbLocalDiskHour: Readonly<Record<string, number>>;
+  };
+  /** Cinder volumes by volume type, per GB provisioned (used or not). */
+  readonly volumeEurPerGbHour: Readonly<Record<string, number>>;
+  /** A floating IPv4 address (IPv6 is free). */
+  readonly floatingIpv4EurPerHour: number;
+  /** An Octavia load balancer (whether it includes its floating IP is not stated; priced apart). */
+  readonly loadBalancerEurPerHour: number;
+  /** Object storage per GB stored; egress up to 10 TB a month is free (not estimated). */
+  readonly objectStorageEurPerGbHour: number;
+}
+
+/** The price list of 2026-05-20 (EUR excl. VAT, hourly). */
+export const INFOMANIAK_PRICES: PriceList = {
+  source:
+    "Infomaniak public price page (infomaniak.com, hosting/public-cloud/prices), list of 2026-05-20, EUR excl. VAT, billed hourly; as collected in the team's shared notes INFOMANIAK.md and infomaniak-flavors.md",
+  date: '2026-05-20',
+  currency: 'EUR',
+  vatIncluded: false,
+  hoursPerMonth: 730,
+  chfPerEur: 1.11,
+  instance: {
+    eurPerVcpuHour: 0.002206,
+    eurPerGbRamHour: 0.00071,
+    eurPerGbLocalDiskHour: { perf1: 0.000107, perf2: 0.000214 },
+  },
+  volumeEurPerGbHour: { CEPH_1_perf1: 0.00011, CEPH_1_perf2: 0.00021, CEPH_1_perf3: 0.00031 },
+  floatingIpv4EurPerHour: 0.00411,
+  loadBalancerEurPerHour: 0.01234,
+  objectStorageEurPerGbHour: 0.000013,
+};
+
+/** What a flavor name says: a{vCPU}-ram{GB}-disk{GB}[-perf{n}], GPU flavors with an nv{model}- prefix. */
+export interface Flavor {
+  readonly name: string;
+  readonly vcpus: number;
+  readonly ramGB: number;
+  /** 0: no local disk, the instance boots from a volume. */
+  readonly localDiskGB: number;
+  /** The perf suffix, e.g. 'perf1'; undefined when the name has none. */
+  readonly perf?: string;
+  /** The GPU prefix without its dash, e.g. 'nva2'; undefined for CPU flavors. */
+  readonly gpu?: string;
+}
+
+// Same names as FLAVOR_PATTERN in lib/config/infomaniak.ts accepts, with the parts captured.
+const FLAVOR_NAME = /^(?:(nv[a-z0-9]+)-)?a(\d+)-ram(\d+)-disk(\d+)(?:-(perf[1-3]))?$/;
+
+/** Parses a flavor name; undefined when it is not an Infomaniak flavor name. */
+export function parseFlavor(name: string): Flavor | undefined {
+  const match = FLAVOR_NAME.exec(name);
+  if (!match) return undefined;
+  const [, gpu, vcpus, ramGB, localDiskGB, perf] = match;
+  return {
+    name,
+    vcpus: Number(vcpus),
+    ramGB: Number(ramGB),
+    localDiskGB: Number(localDiskGB),
+    ...(perf !== undefined && { perf }),
+    ...(gpu !== undefined && { gpu }),
+  };
+}
+
+/** An hourly price, or why there is none. */
+export type HourlyPrice = { readonly eurPerHour: number } | { readonly unpricedReason: string };
+
+/**
+ * The hourly price of a flavor by the list's formula. GPU flavors and local
+ * disks of a perf class without a price are not priced (with the reason).
+ */
+export function flavorHourlyPrice(flavor: Flavor, prices: PriceList = INFOMANIAK_PRICES): HourlyPrice {
+  if (flavor.gpu !== undefined) {
+    return { unpricedReason: `GPU flavor ${flavor.name}: the list's formula leaves out the GPU premium; look it up in the price list` };
+  }
+  let diskEurPerGbHour = 0;
+  if (flavor.localDiskGB > 0) {
+    const price = flavor.perf === undefined ? undefined : prices.instance.eurPerGbLocalDiskHour[flavor.perf];
+    if (price === undefined) {
+      return {
+        unpricedReason: `flavor ${flavor.name}: no price for ${flavor.perf ?? 'local disk without a perf class'} (priced: ${Object.keys(prices.instance.eurPerGbLocalDiskHour).join(', ')}); is it a real flavor?`,
+      };
+    }
+    diskEurPerGbHour = price;
+  }
+  return {
+    eurPerHour:
+      flavor.vcpus * prices.instance.eurPerVcpuHour +
+      flavor.ramGB * prices.instance.eurPerGbRamHour +
+      flavor.localDiskGB * diskEurPerGbHour,
+  };
+}
