@@ -1,10 +1,12 @@
 import { TerraformDataSource, TerraformResource, type TerraformStack } from 'cdktf';
 import { loadPlatformConfig } from '../lib/config';
+import { loadSitesCatalog } from '../lib/sites/catalog';
 import { synthPlatform } from './support/synth';
 
 const config = loadPlatformConfig({}).config;
 
-const { stacks, json } = synthPlatform();
+const catalog = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {}).catalog;
+const { stacks, json } = synthPlatform(config, catalog);
 
 /**
  * Construct paths of every resource and data source in a stack. cdktf derives
@@ -18,8 +20,8 @@ function constructPaths(stack: TerraformStack): string[] {
     .sort();
 }
 
-test('the app has the three independent OpenStack stacks', () => {
-  expect(Object.keys(json).sort()).toEqual(['production', 'test', 'tools']);
+test('the app has the three independent OpenStack stacks and the sites shards of production and test', () => {
+  expect(Object.keys(json).sort()).toEqual(['production', 'production-sites-01', 'test', 'test-sites-01', 'tools']);
 });
 
 describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {

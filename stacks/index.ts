@@ -1,17 +1,25 @@
 import type { App } from 'cdktf';
 import { addGuardrails } from '../lib/aspects';
 import { ENVIRONMENT_NAMES, type PlatformConfig } from '../lib/config';
+import { SITE_ENVIRONMENTS, shardsOf, type SitesCatalog } from '../lib/sites';
 import { ClusterStack } from './cluster-stack';
+import { SitesStack } from './sites-stack';
 
 export { ClusterStack } from './cluster-stack';
+export { SitesStack } from './sites-stack';
 
 /** Every stack of the platform, keyed by stack name. */
 export interface PlatformStacks {
   readonly clusters: Readonly<Record<(typeof ENVIRONMENT_NAMES)[number], ClusterStack>>;
+  /** The sites shards of production and test, keyed by stack name (`production-sites-01`). */
+  readonly sites: Readonly<Record<string, SitesStack>>;
 }
 
-/** Adds every stack of the platform to the app. */
-export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
+/** A catalog without sites: the cluster stacks alone. */
+export const NO_SITES: SitesCatalog = { sitesPerShard: 200, testDomain: 'test.webhost.ch', sites: [] };
+
+/** Adds every stack of the platform to the app: the clusters, then the sites shards of the catalog. */
+export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCatalog = NO_SITES): PlatformStacks {
   const clusters = Object.fromEntries(
     ENVIRONMENT_NAMES.map((environment) => [
       environment,
@@ -24,6 +32,18 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
       }),
     ]),
   ) as PlatformStacks['clusters'];
+  const sites: Record<string, SitesStack> = {};
+  for (const environment of SITE_ENVIRONMENTS) {
+    for (const shard of shardsOf(catalog, environment)) {
+      sites[shard.stackName] = new SitesStack(app, shard.stackName, {
+        state: config.state,
+        cloud: config.cloud,
+        cluster: clusters[environment],
+        shard,
+        testDomain: catalog.testDomain,
+      });
+    }
+  }
   addGuardrails(app, config); // after the last stack: every stack is checked at synth
-  return { clusters };
+  return { clusters, sites };
 }

@@ -1,6 +1,7 @@
 import { App, Testing } from 'cdktf';
 import { loadPlatformConfig, type PlatformConfig } from '../../lib/config';
-import { buildPlatform, type PlatformStacks } from '../../stacks';
+import type { SitesCatalog } from '../../lib/sites/catalog';
+import { buildPlatform, NO_SITES, type PlatformStacks } from '../../stacks';
 
 export interface SynthesizedPlatform {
   readonly stacks: PlatformStacks;
@@ -8,10 +9,16 @@ export interface SynthesizedPlatform {
   readonly json: Record<string, any>;
 }
 
-/** Builds every stack from `config` (default: the embedded config) and synthesizes each. */
-export function synthPlatform(config: PlatformConfig = loadPlatformConfig({}).config): SynthesizedPlatform {
+/**
+ * Builds every stack from `config` (default: the embedded config) and `catalog`
+ * (default: no sites, the cluster stacks alone) and synthesizes each.
+ */
+export function synthPlatform(
+  config: PlatformConfig = loadPlatformConfig({}).config,
+  catalog: SitesCatalog = NO_SITES,
+): SynthesizedPlatform {
   const app: App = Testing.app({ stackTraces: false });
-  const stacks = buildPlatform(app, config);
+  const stacks = buildPlatform(app, config, catalog);
   const json = Object.fromEntries(
     app.node.children
       .filter((child): child is import('cdktf').TerraformStack => 'toTerraform' in child)

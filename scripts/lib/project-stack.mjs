@@ -52,6 +52,10 @@ for (const kind of ['resource', 'data']) {
     }
   }
 }
+// An empty "resource" or "provider" object is not valid Terraform JSON.
+for (const key of ['provider', 'resource', 'data']) {
+  if (projected[key] && Object.keys(projected[key]).length === 0) delete projected[key];
+}
 mkdirSync(outDir, { recursive: true });
 writeFileSync(path.join(outDir, 'cdk.tf.json'), JSON.stringify(projected, null, 2));
 for (const r of removed) console.log(r);
