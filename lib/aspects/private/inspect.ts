@@ -28,11 +28,14 @@ export function terraformBlockOf(construct: IConstruct): TerraformBlock | undefi
   let block: TerraformBlock | null = null;
   const element = construct as unknown as { toTerraform?: () => unknown };
   if (!TerraformStack.isStack(construct) && typeof element.toTerraform === 'function') {
-    const json = Tokenization.resolve(element.toTerraform(), {
-      scope: construct,
-      resolver: RESOLVER,
-      preparing: false,
-    }) as Record<string, Record<string, unknown>>;
+    const raw = element.toTerraform();
+    // Most resources of a large platform (the sites) hold plain values only:
+    // read them as they are, and pay for cdktf's resolver only where a token is.
+    const json = (
+      isPlain(raw)
+        ? raw
+        : Tokenization.resolve(raw, { scope: construct, resolver: RESOLVER, preparing: false })
+    ) as Record<string, Record<string, unknown>>;
     for (const kind of ['resource', 'data', 'provider'] as const) {
       const byType = json?.[kind];
       if (!isRecord(byType)) continue;
@@ -49,6 +52,31 @@ export function terraformBlockOf(construct: IConstruct): TerraformBlock | undefi
   }
   cache.set(construct, block);
   return block ?? undefined;
+}
+
+/**
+ * True when `value` holds no token of any kind: no resolvable object, no
+ * encoded string, number or list token. Such a value resolves to itself.
+ */
+function isPlain(value: unknown): boolean {
+  // Encoded string, list and map tokens all carry `TfToken[`; `${` may be an
+  // interpolation that still needs escaping by the resolver.
+  if (typeof value === 'string') return !value.includes('TfToken[') && !value.includes('${');
+  if (typeof value === 'number') return !Tokenization.isResolvable(value) && !isEncodedNumber(value);
+  if (value === null || value === undefined || typeof value === 'boolean') return true;
+  if (Array.isArray(value)) return value.every(isPlain);
+  if (typeof value === 'object') {
+    if (Tokenization.isResolvable(value)) return false;
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    return Object.entries(value).every(([key, v]) => !key.includes('TfToken[') && isPlain(v));
+  }
+  return false;
+}
+
+/** cdktf encodes number tokens as NaN-boxed doubles around -1.88e289. */
+function isEncodedNumber(value: number): boolean {
+  return Number.isNaN(value) || Math.abs(value) > 1e280;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
