@@ -20,8 +20,17 @@ function constructPaths(stack: TerraformStack): string[] {
     .sort();
 }
 
-test('the app has the three independent OpenStack stacks and the sites shards of production and test', () => {
-  expect(Object.keys(json).sort()).toEqual(['production', 'production-sites-01', 'test', 'test-sites-01', 'tools']);
+test('the app has the three independent cluster stacks, their platform layers and the sites shards', () => {
+  expect(Object.keys(json).sort()).toEqual([
+    'production',
+    'production-platform',
+    'production-sites-01',
+    'test',
+    'test-platform',
+    'test-sites-01',
+    'tools',
+    'tools-platform',
+  ]);
 });
 
 describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
@@ -49,10 +58,18 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
       .filter(([, o]) => o.sensitive)
       .map(([k]) => k)
       .sort();
-    expect(sensitive).toEqual(['client_certificate', 'client_key', 'kubeconfig']);
-    expect(Object.keys(stack.output).sort()).toEqual(
-      ['api_endpoint', 'backup_buckets', 'client_certificate', 'client_key', 'cluster_ca_certificate', 'ingress_ip', 'kubeconfig'],
-    );
+    expect(sensitive).toEqual(['client_certificate', 'client_key', 'kubeconfig', 's3_access_key', 's3_secret_key']);
+    expect(Object.keys(stack.output).sort()).toEqual([
+      'api_endpoint',
+      'backup_buckets',
+      'client_certificate',
+      'client_key',
+      'cluster_ca_certificate',
+      'ingress_ip',
+      'kubeconfig',
+      's3_access_key',
+      's3_secret_key',
+    ]);
     expect(stack.output.api_endpoint.value).toMatch(/^https:\/\/\$\{openstack_networking_floatingip_v2\.Cluster_ApiLoadBalancer_\w+\.address\}:6443$/);
   });
 

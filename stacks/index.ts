@@ -3,14 +3,18 @@ import { addGuardrails } from '../lib/aspects';
 import { ENVIRONMENT_NAMES, type PlatformConfig } from '../lib/config';
 import { SITE_ENVIRONMENTS, shardsOf, type SitesCatalog } from '../lib/sites';
 import { ClusterStack } from './cluster-stack';
+import { buildPlatformStacks, type PlatformStack } from './platform';
 import { SitesStack } from './sites-stack';
 
 export { ClusterStack } from './cluster-stack';
 export { SitesStack } from './sites-stack';
+export { PlatformStack, buildPlatformStacks } from './platform';
 
 /** Every stack of the platform, keyed by stack name. */
 export interface PlatformStacks {
   readonly clusters: Readonly<Record<(typeof ENVIRONMENT_NAMES)[number], ClusterStack>>;
+  /** Each environment's platform layer (`<env>-platform`), reading its cluster stack's outputs. */
+  readonly platform: Readonly<Record<(typeof ENVIRONMENT_NAMES)[number], PlatformStack>>;
   /** The sites shards of production and test, keyed by stack name (`production-sites-01`). */
   readonly sites: Readonly<Record<string, SitesStack>>;
 }
@@ -18,7 +22,7 @@ export interface PlatformStacks {
 /** A catalog without sites: the cluster stacks alone. */
 export const NO_SITES: SitesCatalog = { sitesPerShard: 200, testDomain: 'test.webhost.ch', sites: [] };
 
-/** Adds every stack of the platform to the app: the clusters, then the sites shards of the catalog. */
+/** Adds every stack of the platform to the app: the clusters, their platform layers, then the sites shards of the catalog. */
 export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCatalog = NO_SITES): PlatformStacks {
   const clusters = Object.fromEntries(
     ENVIRONMENT_NAMES.map((environment) => [
@@ -32,6 +36,7 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
       }),
     ]),
   ) as PlatformStacks['clusters'];
+  const platform = buildPlatformStacks(app, config, clusters, config.platformLayer);
   const sites: Record<string, SitesStack> = {};
   for (const environment of SITE_ENVIRONMENTS) {
     for (const shard of shardsOf(catalog, environment)) {
@@ -45,5 +50,5 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
     }
   }
   addGuardrails(app, config); // after the last stack: every stack is checked at synth
-  return { clusters, sites };
+  return { clusters, platform, sites };
 }

@@ -1,4 +1,4 @@
-import { App, Testing } from 'cdktf';
+import { App, Testing, type TerraformStack } from 'cdktf';
 import { loadPlatformConfig, type PlatformConfig } from '../../lib/config';
 import type { SitesCatalog } from '../../lib/sites/catalog';
 import { buildPlatform, NO_SITES, type PlatformStacks } from '../../stacks';
@@ -19,10 +19,10 @@ export function synthPlatform(
 ): SynthesizedPlatform {
   const app: App = Testing.app({ stackTraces: false });
   const stacks = buildPlatform(app, config, catalog);
-  const json = Object.fromEntries(
-    app.node.children
-      .filter((child): child is import('cdktf').TerraformStack => 'toTerraform' in child)
-      .map((stack) => [stack.node.id, JSON.parse(Testing.synth(stack))]),
-  );
+  const all = app.node.children.filter((child): child is TerraformStack => 'toTerraform' in child);
+  // What app.synth() does first: turn cross-stack references (platform -> cluster)
+  // into outputs and terraform_remote_state lookups.
+  all.forEach((stack) => stack.prepareStack());
+  const json = Object.fromEntries(all.map((stack) => [stack.node.id, JSON.parse(Testing.synth(stack))]));
   return { stacks, json };
 }

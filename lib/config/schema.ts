@@ -8,9 +8,10 @@ import {
   VOLUME_TYPES,
 } from './infomaniak';
 
-/** The three clusters of the platform, each its own OpenStack stack. */
-export const ENVIRONMENT_NAMES = ['tools', 'production', 'test'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+import { PlatformLayerConfigSchema } from '../platform/config';
+import type { EnvironmentName } from './environments';
+
+export { ENVIRONMENT_NAMES, type EnvironmentName } from './environments';
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -423,6 +424,9 @@ export const PlatformConfigSchema = z
       .strict(),
     guardrails: GuardrailsSchema.prefault({}),
     state: StateSchema.prefault({}),
+    platformLayer: PlatformLayerConfigSchema.prefault({}).describe(
+      'The platform stacks: ACME email, tools host names, tenants, retention, ingress replicas.',
+    ),
   })
   .strict()
   .superRefine((config, ctx) => {

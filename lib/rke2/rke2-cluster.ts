@@ -257,6 +257,8 @@ export class Rke2Cluster extends Construct {
     out('client_key', this.clientKey, 'PEM of the admin client key', true);
     out('kubeconfig', this.kubeconfig, 'Admin kubeconfig: tofu output -raw kubeconfig > kubeconfig', true);
     out('ingress_ip', this.ingressAddress, 'Public IPv4 of the ingress load balancer; point the sites here');
+    out('s3_access_key', this.backups.accessKey, 'S3 access key of the cluster containers (an EC2 credential)', true);
+    out('s3_secret_key', this.backups.secretKey, 'S3 secret key of the cluster containers', true);
     new TerraformOutput(scope, 'backup_buckets', {
       value: this.backups.bucketNames,
       description: 'Object storage containers (S3 buckets) of this cluster',

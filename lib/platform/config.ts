@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { ENVIRONMENT_NAMES } from '../config/environments';
+
+const hostName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'not a host name; write it as grafana.tools.example.ch' });
+
+const tenantId = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9_-]{0,30}[a-z0-9])?$/, {
+    error: 'must be lower-case letters, digits, - and _ (a Mimir/Loki tenant id and a basic-auth user name)',
+  });
+
+const days = (fallback: number, what: string) =>
+  z
+    .number()
+    .int({ error: 'must be a whole number of days' })
+    .min(1, { error: `keep ${what} at least 1 day` })
+    .max(3650, { error: `must be at most 3650 days of ${what}` })
+    .default(fallback);
+
+/**
+ * The platform layer's settings (the `<env>-platform` stacks): the ACME account,
+ * the tools cluster's public host names, the telemetry tenants and retention.
+ * A fragment: mount it into the platform config under `platformLayer`.
+ */
+export const PlatformLayerConfigSchema = z
+  .object({
+    acmeEmail: z
+      .email({ error: 'not an e-mail address; Let\u2019s Encrypt sends expiry notices there' })
+      .default('hostmaster@webhost.ch')
+      .describe('Contact of the ACME (Let\u2019s Encrypt) account of the letsencrypt-production ClusterIssuer.'),
+    tools: z
+      .object({
+        grafanaHost: hostName.default('grafana.tools.webhost.ch').describe('Grafana, served by the tools ingress.'),
+        metricsHost: hostName
+          .default('metrics.tools.webhost.ch')
+          .describe('Mimir write path (https://<host>/api/v1/push), basic auth per tenant; point its DNS at tools\u2019 ingress_ip.'),
+        logsHost: hostName
+          .default('logs.tools.webhost.ch')
+          .describe('Loki write path (https://<host>/loki/api/v1/push), basic auth per tenant; point its DNS at tools\u2019 ingress_ip.'),
+      })
+      .strict()
+      .prefault({}),
+    tenants: z
+      .object({ tools: tenantId.default('tools'), production: tenantId.default('production'), test: tenantId.default('test') })
+      .strict()
+      .prefault({})
+      .describe('Mimir/Loki tenant id (X-Scope-OrgID) of each cluster; also its basic-auth user name on the write paths.'),
+    retention: z
+      .object({
+        metricsDays: days(90, 'metrics').describe('How long Mimir keeps metrics (compactor blocks retention).'),
+        logsDays: days(30, 'logs').describe('How long Loki keeps logs (compactor retention).'),
+      })
+      .strict()
+      .prefault({}),
+    ingress: z
+      .object({
+        replicas: z
+          .number()
+          .int({ error: 'must be a whole number' })
+          .min(2, { error: 'run at least 2 ingress controllers (one may be drained at any time)' })
+          .max(20, { error: 'must be at most 20' })
+          .default(2)
+          .describe('Traefik replicas on the agents, spread across nodes; a PodDisruptionBudget keeps one up.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((layer, ctx) => {
+    const seen = new Map<string, string>();
+    for (const env of ENVIRONMENT_NAMES) {
+      const id = layer.tenants[env];
+      if (seen.has(id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', env],
+          message: `same tenant id as ${seen.get(id)}; each cluster needs its own tenant`,
+        });
+      }
+      seen.set(id, env);
+    }
+    const hosts = [layer.tools.grafanaHost, layer.tools.metricsHost, layer.tools.logsHost];
+    if (new Set(hosts).size !== hosts.length) {
+      ctx.addIssue({ code: 'custom', path: ['tools'], message: 'grafanaHost, metricsHost and logsHost must be three different host names' });
+    }
+  });
+
+/** The validated platform layer settings, defaults applied. */
+export type PlatformLayerConfig = z.output<typeof PlatformLayerConfigSchema>;
+
+/** Every default of the platform layer (what an absent `platformLayer` section means). */
+export const DEFAULT_PLATFORM_LAYER_CONFIG: PlatformLayerConfig = PlatformLayerConfigSchema.parse({});

@@ -1,0 +1,88 @@
+import { Construct } from 'constructs';
+import { CHARTS } from './helm-values';
+import { PlatformNamespace } from './namespace';
+import { PinnedRelease } from './release';
+
+/** IngressClass of the platform: the sites use ingressClassName traefik. */
+export const INGRESS_CLASS = 'traefik';
+export const INGRESS_NAMESPACE = 'traefik';
+
+export interface IngressControllerProps {
+  /** NodePort the ingress load balancer sends :80 to (environments.<env>.ingress.httpNodePort). */
+  readonly httpNodePort: number;
+  /** NodePort the ingress load balancer sends :443 to. */
+  readonly httpsNodePort: number;
+  /**
+   * Traefik replicas, spread across agents.
+   * @default 2
+   */
+  readonly replicas?: number;
+}
+
+/** The parts of the Traefik chart's values this construct sets. */
+export interface TraefikValues {
+  readonly deployment: { readonly replicas: number };
+  readonly podDisruptionBudget: { readonly enabled: boolean; readonly minAvailable: number };
+  readonly ingressClass: { readonly enabled: boolean; readonly isDefaultClass: boolean; readonly name: string };
+  readonly providers: {
+    readonly kubernetesIngress: { readonly enabled: boolean };
+    readonly kubernetesCRD: { readonly enabled: boolean; readonly allowCrossNamespace: boolean };
+  };
+  readonly service: { readonly type: 'NodePort' };
+  readonly ports: { readonly web: { readonly nodePort: number }; readonly websecure: { readonly nodePort: number } };
+  readonly affinity: object;
+  readonly topologySpreadConstraints: object[];
+}
+
+/**
+ * Traefik, RKE2's new default ingress controller (ingress-nginx is retired), as a
+ * NodePort service on the ports the ingress load balancer targets, on the agents
+ * only (servers are tainted and excluded), at least two replicas spread across
+ * nodes with a PodDisruptionBudget. Serves Ingress objects of class `traefik` and
+ * Traefik's own CRDs (Middleware), which the chart installs.
+ */
+export class IngressController extends Construct {
+  static readonly DEFAULT_REPLICAS = 2;
+  readonly namespace: PlatformNamespace;
+  readonly release: PinnedRelease;
+  readonly values: TraefikValues;
+
+  constructor(scope: Construct, id: string, props: IngressControllerProps) {
+    super(scope, id);
+    const replicas = props.replicas ?? IngressController.DEFAULT_REPLICAS;
+    if (replicas < 2) throw new Error(`${this.node.path}: replicas must be at least 2 so that a node can be drained, got ${replicas}`);
+    if (props.httpNodePort === props.httpsNodePort) {
+      throw new Error(`${this.node.path}: httpNodePort and httpsNodePort must differ, got ${props.httpNodePort} twice`);
+    }
+    // The chart runs non-root, read-only, all capabilities dropped, RuntimeDefault seccomp.
+    this.namespace = new PlatformNamespace(this, 'Namespace', { name: INGRESS_NAMESPACE, podSecurity: 'restricted' });
+    const selector = { matchLabels: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/instance': 'traefik-traefik' } };
+    this.values = {
+      deployment: { replicas },
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      ingressClass: { enabled: true, isDefaultClass: true, name: INGRESS_CLASS },
+      providers: {
+        kubernetesIngress: { enabled: true },
+        kubernetesCRD: { enabled: true, allowCrossNamespace: false },
+      },
+      service: { type: 'NodePort' },
+      ports: { web: { nodePort: props.httpNodePort }, websecure: { nodePort: props.httpsNodePort } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }],
+          },
+        },
+      },
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: selector },
+      ],
+    };
+    this.release = new PinnedRelease(this, 'Traefik', {
+      name: 'traefik',
+      namespace: this.namespace.name,
+      chart: CHARTS.traefik,
+      values: this.values,
+    });
+  }
+}

@@ -1,0 +1,132 @@
+import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
+import { CertManager } from '../lib/platform/cert-manager';
+import type { PlatformLayerConfig } from '../lib/platform/config';
+import { IngressController, INGRESS_NAMESPACE } from '../lib/platform/ingress';
+import { Monitoring } from '../lib/platform/monitoring';
+import { TelemetryAgent, TELEMETRY_NAMESPACE } from '../lib/platform/telemetry-agent';
+import { TenantGuardrails } from '../lib/platform/tenant-guardrails';
+import { configureState } from '../lib/state/backend';
+import type { ClusterStack } from './cluster-stack';
+
+/** Variable of production-platform and test-platform holding the cluster's write-path password. */
+export const TELEMETRY_PASSWORD_VARIABLE = 'telemetry_password';
+
+export interface PlatformStackProps {
+  readonly environment: EnvironmentName;
+  readonly state: StateConfig;
+  readonly cloud: CloudConfig;
+  /** The environment's section of the config (ingress NodePorts, address plan). */
+  readonly cluster: EnvironmentConfig;
+  /** The environment's cluster stack: the providers read its outputs (cross-stack references). */
+  readonly clusterStack: ClusterStack;
+  readonly layer: PlatformLayerConfig;
+}
+
+/**
+ * An environment's platform layer (`<env>-platform`): Traefik, cert-manager and
+ * its ClusterIssuer, the tenant guardrails and the telemetry agent; on tools also
+ * Mimir, Loki and Grafana. Its kubernetes and helm providers are configured from
+ * the cluster stack's state, never from values created in the same apply.
+ */
+export class PlatformStack extends TerraformStack {
+  readonly environment: EnvironmentName;
+  readonly ingress: IngressController;
+  readonly certManager: CertManager;
+  readonly guardrails: TenantGuardrails;
+  readonly telemetry: TelemetryAgent;
+  /** Only on tools. */
+  readonly monitoring?: Monitoring;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id);
+    const { layer, cluster } = props;
+    const rke2 = props.clusterStack.cluster;
+    this.environment = props.environment;
+    configureState(this, props.state, props.cloud);
+    // The cluster stack's own named outputs (api_endpoint, ...), read from its
+    // state as the sites stacks do, rather than cdktf's generated cross-stack
+    // outputs: the outputs are the contract, and the cluster stacks stay as they are.
+    const clusterState = props.clusterStack
+      .ensureBackendExists()
+      .getRemoteStateDataSource(this, 'ClusterState', props.clusterStack.node.id);
+    this.addDependency(props.clusterStack);
+    const credentials = {
+      host: clusterState.getString('api_endpoint'),
+      clusterCaCertificate: clusterState.getString('cluster_ca_certificate'),
+      clientCertificate: clusterState.getString('client_certificate'),
+      clientKey: clusterState.getString('client_key'),
+    };
+    new KubernetesProvider(this, 'kubernetes', credentials);
+    new HelmProvider(this, 'helm', { kubernetes: credentials });
+    new RandomProvider(this, 'random', {});
+
+    this.ingress = new IngressController(this, 'Ingress', {
+      httpNodePort: cluster.ingress.httpNodePort,
+      httpsNodePort: cluster.ingress.httpsNodePort,
+      replicas: layer.ingress.replicas,
+    });
+    this.certManager = new CertManager(this, 'CertManager', { acmeEmail: layer.acmeEmail });
+    this.guardrails = new TenantGuardrails(this, 'TenantGuardrails', {
+      networkCidr: cluster.network.cidr,
+      serviceCidr: cluster.kubernetes.serviceCidr,
+      allowIngressFromNamespaces: [INGRESS_NAMESPACE, TELEMETRY_NAMESPACE],
+      releaseNamespace: 'kube-system',
+    });
+
+    let password: string;
+    if (props.environment === 'tools') {
+      this.monitoring = new Monitoring(this, 'Monitoring', {
+        objectStorage: {
+          // Names, endpoint and region are config values; only the keys come from the state.
+          bucketNames: rke2.backups.bucketNames,
+          s3EndpointHost: rke2.backups.s3EndpointHost,
+          region: rke2.backups.region,
+          accessKey: clusterState.getString('s3_access_key'),
+          secretKey: clusterState.getString('s3_secret_key'),
+        },
+        tenants: layer.tenants,
+        grafanaHost: layer.tools.grafanaHost,
+        metricsHost: layer.tools.metricsHost,
+        logsHost: layer.tools.logsHost,
+        metricsRetentionDays: layer.retention.metricsDays,
+        logsRetentionDays: layer.retention.logsDays,
+        ingressController: this.ingress.release.release,
+        clusterIssuer: this.certManager.issuers.release,
+      });
+      password = this.monitoring.tenantPasswords.tools.result;
+      for (const env of ['production', 'test'] as const) {
+        new TerraformOutput(this, `telemetry_password_${env}`, {
+          value: this.monitoring.tenantPasswords[env].result,
+          sensitive: true,
+          description: `Write-path password of the ${env} cluster: copy it into ${env}-platform's TF_VAR_${TELEMETRY_PASSWORD_VARIABLE}`,
+        });
+      }
+      new TerraformOutput(this, 'grafana_admin_password', {
+        value: this.monitoring.grafanaAdminPassword.result,
+        sensitive: true,
+        description: `Grafana's admin password (user admin), https://${layer.tools.grafanaHost}`,
+      });
+    } else {
+      // Never read from tools' state: environments stay independent. The operator
+      // copies tools-platform's telemetry_password_<env> output into CI.
+      password = new TerraformVariable(this, TELEMETRY_PASSWORD_VARIABLE, {
+        type: 'string',
+        sensitive: true,
+        nullable: false,
+        description: `Write-path password of this cluster's telemetry tenant (TF_VAR_${TELEMETRY_PASSWORD_VARIABLE}), from tools-platform's output telemetry_password_${props.environment}.`,
+      }).stringValue;
+    }
+    this.telemetry = new TelemetryAgent(this, 'Telemetry', {
+      clusterName: props.environment,
+      tenantId: layer.tenants[props.environment],
+      metricsUrl: `https://${layer.tools.metricsHost}/api/v1/push`,
+      logsUrl: `https://${layer.tools.logsHost}/loki/api/v1/push`,
+      password,
+    });
+  }
+}
