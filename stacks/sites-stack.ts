@@ -1,6 +1,7 @@
-import { TerraformStack } from 'cdktf';
+import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { isPlain } from '../lib/cdktf/plain-values';
 import type { CloudConfig, StateConfig } from '../lib/config';
 import type { Shard, SitesCatalog } from '../lib/sites';
 import { Website } from '../lib/sites/website';
@@ -52,4 +53,20 @@ export class SitesStack extends TerraformStack {
         }),
     );
   }
+
+  /**
+   * cdktf's preparing pass resolves every element once to discover cross-stack
+   * references. A site's resources are plain values and reference nothing, so
+   * only the elements that hold tokens (provider, remote state) are resolved.
+   */
+  prepareStack(): void {
+    this.ensureBackendExists();
+    for (const element of this.node.findAll()) {
+      if (!TerraformElement.isTerraformElement(element) || TerraformStack.of(element) !== this) continue;
+      const json = element.toTerraform();
+      if (!isPlain(json)) Tokenization.resolve(json, { scope: this, preparing: true, resolver: PREPARING_RESOLVER });
+    }
+  }
 }
+
+const PREPARING_RESOLVER = new DefaultTokenResolver(new StringConcat());
