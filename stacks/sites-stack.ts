@@ -14,6 +14,12 @@ export interface SitesStackProps {
   /** The environment's cluster stack: the provider reads its outputs from its state. */
   readonly cluster: ClusterStack;
   readonly shard: Shard;
+  /**
+   * Stacks to apply before this one without reading them: the environment's
+   * platform stack (ingress class, ClusterIssuer) comes before its sites.
+   * @default - none
+   */
+  readonly after?: readonly TerraformStack[];
   /** The catalog's testDomain: on test a site is served as <name>.<testDomain>. */
   readonly testDomain: SitesCatalog['testDomain'];
 }
@@ -34,6 +40,7 @@ export class SitesStack extends TerraformStack {
     // cross-stack outputs: the cluster stacks stay unchanged by the sites.
     const clusterState = cluster.ensureBackendExists().getRemoteStateDataSource(this, 'ClusterState', cluster.node.id);
     this.addDependency(cluster);
+    for (const stack of props.after ?? []) this.addDependency(stack);
     new KubernetesProvider(this, 'kubernetes', {
       host: clusterState.getString('api_endpoint'),
       clusterCaCertificate: clusterState.getString('cluster_ca_certificate'),
