@@ -63,7 +63,11 @@ export function parsePlatformConfig(text: string, file: string): PlatformConfig 
   return result.data;
 }
 
-function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): string[] {
+/**
+ * A zod issue as `file: field: value: fix` lines, the one error format of every
+ * config file the project reads (platform config, sites catalog).
+ */
+export function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const field = formatPath([...issue.path, key]);
@@ -78,7 +82,7 @@ function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): str
         ? `required field is missing; add it (${issue.expected})`
         : issue.expected === 'int' && typeof value === 'number'
           ? 'must be a whole number'
-          : `must be ${issue.expected}, not ${Array.isArray(value) ? 'array' : typeof value}; change its type`;
+          : `must be ${issue.expected}, not ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}; change its type`;
   } else if (issue.code === 'invalid_key') {
     // A record key failed its own check: report that check's message, not zod's generic one.
     message = issue.issues[0]?.message ?? message;
@@ -86,7 +90,8 @@ function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): str
   return [`${file}: ${formatPath(issue.path)}: ${formatValue(value)}: ${message}`];
 }
 
-function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
+/** The raw value at a zod issue path. */
+export function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
   let node = root;
   for (const key of keys) {
     if (node === null || typeof node !== 'object') return undefined;
@@ -95,12 +100,14 @@ function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function formatPath(keys: readonly PropertyKey[]): string {
+/** `environments.production.agentPools[0].name` */
+export function formatPath(keys: readonly PropertyKey[]): string {
   if (keys.length === 0) return '(top level)';
   return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
 }
 
-function formatValue(value: unknown): string {
+/** A value as shown in an error: JSON, shortened. */
+export function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

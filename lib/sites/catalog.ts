@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseImageReference, isFromAllowedRegistry } from '../aspects/private/image-reference';
-import { ConfigError } from '../config';
+import { ConfigError, describeIssue, formatPath, formatValue, valueAt } from '../config';
 
 /** The embedded example catalog, used when SITES_CATALOG is not set. */
 export const DEFAULT_SITES_CATALOG_FILE = path.join(__dirname, '..', '..', 'config', 'sites.yaml');
@@ -280,45 +280,3 @@ function imageProblems(image: string, options: CatalogOptions): string[] {
   return problems;
 }
 
-// The helpers below mirror lib/config/loader.ts (private there), so that both
-// files report problems the same way: `file: field: value: fix`.
-
-function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): string[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
-      const field = formatPath([...issue.path, key]);
-      return `${file}: ${field}: ${formatValue(valueAt(raw, [...issue.path, key]))}: unknown field; remove it or fix its spelling`;
-    });
-  }
-  const value = valueAt(raw, issue.path);
-  let message = issue.message;
-  if (issue.code === 'invalid_type') {
-    message =
-      value === undefined
-        ? `required field is missing; add it (${issue.expected})`
-        : issue.expected === 'int' && typeof value === 'number'
-          ? 'must be a whole number'
-          : `must be ${issue.expected}, not ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}; change its type`;
-  }
-  return [`${file}: ${formatPath(issue.path)}: ${formatValue(value)}: ${message}`];
-}
-
-function valueAt(root: unknown, keys: readonly PropertyKey[]): unknown {
-  let node = root;
-  for (const key of keys) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
-}
-
-function formatPath(keys: readonly PropertyKey[]): string {
-  if (keys.length === 0) return '(top level)';
-  return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
-}
-
-function formatValue(value: unknown): string {
-  if (value === undefined) return '(missing)';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
