@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing, type App, type TerraformStack } from 'cdktf';
+import { Testing } from 'cdktf';
 import { parse } from 'yaml';
-import { addGuardrails, assertGuardrails, TENANT_LABEL } from '../lib/aspects';
-import { ENVIRONMENT_NAMES, loadPlatformConfig, type EnvironmentName, type PlatformConfig } from '../lib/config';
+import { assertGuardrails, TENANT_LABEL } from '../lib/aspects';
+import { ENVIRONMENT_NAMES, loadPlatformConfig, type PlatformConfig } from '../lib/config';
 import {
   CHARTS,
   DEFAULT_PLATFORM_LAYER_CONFIG,
@@ -14,39 +14,13 @@ import {
   type PlatformLayerConfig,
 } from '../lib/platform';
 import { IngressController } from '../lib/platform/ingress';
-import { ClusterStack } from '../stacks/cluster-stack';
-import { buildPlatformStacks } from '../stacks/platform';
+import { synthPlatform } from './support/synth';
 
 const { config } = loadPlatformConfig({});
 
-interface Built {
-  readonly app: App;
-  readonly json: Record<string, any>;
-}
-
-/** The real cluster stacks plus the platform stacks, guarded and synthesized like `app.synth()` does. */
-function build(platformConfig: PlatformConfig = config, layer: PlatformLayerConfig = DEFAULT_PLATFORM_LAYER_CONFIG): Built {
-  const app = Testing.app({ stackTraces: false });
-  const clusters = Object.fromEntries(
-    ENVIRONMENT_NAMES.map((environment) => [
-      environment,
-      new ClusterStack(app, environment, {
-        platformName: platformConfig.platform.name,
-        state: platformConfig.state,
-        environment,
-        cloud: platformConfig.cloud,
-        cluster: platformConfig.environments[environment],
-      }),
-    ]),
-  ) as Record<EnvironmentName, ClusterStack>;
-  buildPlatformStacks(app, platformConfig, clusters, layer);
-  addGuardrails(app, platformConfig);
-  const stacks = app.node.children.filter((c): c is TerraformStack => 'prepareStack' in c);
-  // app.synth() prepares every stack first: that is when cdktf turns cross-stack
-  // references into outputs and terraform_remote_state lookups.
-  stacks.forEach((s) => s.prepareStack());
-  const json = Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s))]));
-  return { app, json };
+/** The whole platform from this config and platform layer, synthesized as `app.synth()` does (support/synth.ts). */
+function build(platformConfig: PlatformConfig = config, layer: PlatformLayerConfig = DEFAULT_PLATFORM_LAYER_CONFIG) {
+  return synthPlatform({ ...platformConfig, platformLayer: layer });
 }
 
 const { app, json } = build();

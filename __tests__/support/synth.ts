@@ -4,6 +4,7 @@ import type { SitesCatalog } from '../../lib/sites/catalog';
 import { buildPlatform, NO_SITES, type PlatformStacks } from '../../stacks';
 
 export interface SynthesizedPlatform {
+  readonly app: App;
   readonly stacks: PlatformStacks;
   /** Synthesized JSON of every stack, by stack name. */
   readonly json: Record<string, any>;
@@ -24,5 +25,5 @@ export function synthPlatform(
   // into outputs and terraform_remote_state lookups.
   all.forEach((stack) => stack.prepareStack());
   const json = Object.fromEntries(all.map((stack) => [stack.node.id, JSON.parse(Testing.synth(stack))]));
-  return { stacks, json };
+  return { app, stacks, json };
 }
