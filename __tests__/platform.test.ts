@@ -111,7 +111,7 @@ describe('Traefik', () => {
   test('NodePorts equal the config, class traefik, 2+ replicas on the agents with a PDB', () => {
     for (const env of ENVIRONMENT_NAMES) {
       const values = valuesOf(releases(json[`${env}-platform`]).traefik);
-      expect(values.service.type).toBe('NodePort');
+      expect(values.service.spec.type).toBe('NodePort');
       expect(values.ports.web.nodePort).toBe(config.environments[env].ingress.httpNodePort);
       expect(values.ports.websecure.nodePort).toBe(config.environments[env].ingress.httpsNodePort);
       expect(values.ingressClass).toEqual({ enabled: true, isDefaultClass: true, name: 'traefik' });

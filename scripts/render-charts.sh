@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# Renders the platform's Helm releases for real, where a chart's source can be
-# reached from the build machines: Helm itself, Mimir's and Loki's charts and
-# the local platform-manifests chart come from the Go module proxy (the chart
-# repositories are not reachable there). Each release's values are taken from
-# the synthesized tools-platform stack and rendered with `helm template`; a
-# values key the chart does not understand shows up as a missing setting in
-# the checks below, a template error fails the run.
+# Renders the platform's Helm releases for real. The chart repositories are
+# not reachable from the build machines, but the Go module proxy serves Helm
+# and the source of most charts (a chart repository's git tree, or a project's
+# Go module holding its chart). Each release's values are taken from the
+# synthesized stacks and rendered with `helm template`: a template error or a
+# value the chart's schema rejects fails the run, and the checks below look for
+# the settings that must reach the manifests.
 #
-# The chart sources are the nearest the proxy serves to the pinned versions
-# (see CHART_SOURCES): they check the shape of our values, not the exact
-# release. Their subchart dependencies (MinIO, Kafka, operators) are all
-# disabled by our values and are dropped before rendering.
+# CHART_SOURCES names, per release, the module and folder of its chart. Where
+# the source is the pinned release itself (traefik, cert-manager, loki,
+# grafana) the script checks that the versions agree; mimir-distributed 6.0.5
+# is checked against the nearest source the proxy serves (Mimir's own module).
+# k8s-monitoring's repository is not served: it is the one release not rendered.
+# Subchart dependencies are dropped: our values disable every one of them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 HELM_VERSION=v3.19.0
 KUBE_VERSION=1.34.3
 # release chart-dir-in-module go-module@version
+# release stack chart-dir-in-module go-module@version exact|nearest
 CHART_SOURCES=(
-  "mimir operations/helm/charts/mimir-distributed github.com/grafana/mimir@v1.3.1-0.20260423142704-aced80d74930"
-  "loki production/helm/loki github.com/grafana/loki/v3@v3.7.8"
+  "traefik production-platform traefik github.com/traefik/traefik-helm-chart@v41.6.0+incompatible exact"
+  "cert-manager production-platform deploy/charts/cert-manager github.com/cert-manager/cert-manager@v1.19.1 exact"
+  "loki tools-platform charts/loki github.com/grafana-community/helm-charts@v0.0.0-20260829030558-dbf9f4fb5fa1 exact"
+  "grafana tools-platform charts/grafana github.com/grafana-community/helm-charts@v0.0.0-20260829030558-dbf9f4fb5fa1 exact"
+  "mimir tools-platform operations/helm/charts/mimir-distributed github.com/grafana/mimir@v1.3.1-0.20260423142704-aced80d74930 nearest"
 )
 tools=${TOOLS_DIR:-$repo/.tools}
 helm=$tools/bin/helm
@@ -33,36 +39,62 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# values-<release>.yaml of tools-platform, with Terraform's $${ escape undone.
-node -e '
-  const s = require(process.argv[1]);
-  for (const r of Object.values(s.resource.helm_release)) {
-    require("fs").writeFileSync(`${process.argv[2]}/values-${r.name}.yaml`, r.values[0].replaceAll("$${", "${"));
-  }' "$repo/cdktf.out/stacks/tools-platform/cdk.tf.json" "$work"
+# <stack>-<release>.values.yaml and .version for every release, with Terraform's $${ escape undone.
+for stack in tools-platform production-platform; do
+  node -e '
+    const s = require(process.argv[1]);
+    for (const r of Object.values(s.resource.helm_release)) {
+      const base = `${process.argv[2]}/${process.argv[3]}-${r.name}`;
+      require("fs").writeFileSync(`${base}.values.yaml`, r.values[0].replaceAll("$${", "${"));
+      require("fs").writeFileSync(`${base}.version`, String(r.version));
+    }' "$repo/cdktf.out/stacks/$stack/cdk.tf.json" "$work" "$stack"
+done
 
 failed=0
-render() { # RELEASE CHART_DIR
-  if "$helm" template "$1" "$2" -n monitoring --kube-version "$KUBE_VERSION" -f "$work/values-$1.yaml" >"$work/$1.out" 2>"$work/$1.err"; then
+render() { # RELEASE STACK CHART_DIR
+  if "$helm" template "$1" "$3" -n "$1" --kube-version "$KUBE_VERSION" --include-crds -f "$work/$2-$1.values.yaml" >"$work/$1.out" 2>"$work/$1.err"; then
     return 0
   fi
   echo "FAIL  $1: helm template failed"; sed 's/^/      /' "$work/$1.err"; failed=$((failed + 1)); return 1
 }
 expect() { # RELEASE TEXT WHY
-  if grep -qF -- "$2" "$work/$1.out"; then echo "ok    $1: $3"; else echo "FAIL  $1: $3 (no '$2' in the rendered manifests)"; failed=$((failed + 1)); fi
+  if grep -qF -- "$2" "$work/$1.out" 2>/dev/null; then echo "ok    $1: $3"; else echo "FAIL  $1: $3 (no '$2' in the rendered manifests)"; failed=$((failed + 1)); fi
 }
 
 for source in "${CHART_SOURCES[@]}"; do
-  read -r release dir module <<<"$source"
+  read -r release stack dir module kind <<<"$source"
   moddir=$(go mod download -json "$module" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')
-  cp -r "$moddir/$dir" "$work/$release" && chmod -R u+w "$work/$release"
-  rm -f "$work/$release/Chart.lock"
+  chart=$work/chart-$release
+  cp -r "$moddir/$dir" "$chart" && chmod -R u+w "$chart"
+  rm -f "$chart/Chart.lock"
+  pinned=$(cat "$work/$stack-$release.version")
+  # cert-manager keeps a Chart.template.yaml whose versions its release tool fills in.
+  if [[ -f $chart/Chart.template.yaml ]]; then
+    sed -e 's/{{IS_PRERELEASE}}/false/' -e "s/^version: v0.0.0/version: $pinned/" -e "s/^appVersion: v0.0.0/appVersion: $pinned/" \
+      "$chart/Chart.template.yaml" >"$chart/Chart.yaml"
+  fi
   # Drop the subchart dependencies our values disable.
   node -e '
     const fs = require("fs"); const f = process.argv[1];
     const text = fs.readFileSync(f, "utf8"); const at = text.indexOf("\ndependencies:");
-    if (at >= 0) fs.writeFileSync(f, text.slice(0, at + 1));' "$work/$release/Chart.yaml"
-  echo "[charts] $release from $module ($(grep -m1 '^version:' "$work/$release/Chart.yaml"))"
-  render "$release" "$work/$release" || continue
+    if (at >= 0) fs.writeFileSync(f, text.slice(0, at + 1));' "$chart/Chart.yaml"
+  source_version=$(sed -n 's/^version: *//p' "$chart/Chart.yaml" | head -1 | tr -d '"')
+  if [[ $kind == exact && $source_version != "$pinned" ]]; then
+    echo "FAIL  $release: pinned $pinned but the source in $module is $source_version; move both together"
+    failed=$((failed + 1))
+    continue
+  fi
+  echo "[charts] $release $pinned from $module (chart $source_version, $kind)"
+  render "$release" "$stack" "$chart" || continue
+done
+
+expect traefik "type: NodePort" "is exposed on NodePorts"
+expect traefik "nodePort: 30080" "serves HTTP on the port the ingress load balancer targets"
+expect traefik "nodePort: 30443" "serves HTTPS on the port the ingress load balancer targets"
+expect traefik "kind: IngressClass" "provides the traefik IngressClass"
+expect cert-manager "kind: CustomResourceDefinition" "installs its CRDs"
+expect cert-manager "replicas: 2" "runs two controllers"
+for release in mimir loki; do
   expect "$release" "-config.expand-env=true" "reads the S3 keys from the environment"
   expect "$release" "name: object-storage" "gets them from the object-storage secret"
   expect "$release" "s3.pub1.infomaniak.cloud" "stores on Infomaniak's S3 endpoint"
@@ -73,9 +105,13 @@ expect mimir "bucket_lookup_type: path" "addresses buckets path-style"
 expect loki "auth_enabled: true" "is multi-tenant"
 expect loki "s3forcepathstyle: true" "addresses buckets path-style"
 expect loki "bucketnames: webhost-tools-loki-chunks" "keeps chunks in their container"
+expect grafana "X-Scope-OrgID" "queries each tenant with its own header"
+expect grafana "name: grafana-admin" "takes the admin password from its secret"
 
 for release in cluster-issuers telemetry-write-auth tenant-guardrails; do
-  render "$release" charts/platform-manifests && expect "$release" "apiVersion:" "renders its objects"
+  stack=production-platform
+  [[ -f $work/$stack-$release.values.yaml ]] || stack=tools-platform
+  render "$release" "$stack" charts/platform-manifests && expect "$release" "apiVersion:" "renders its objects"
 done
 
 if ((failed > 0)); then echo "$failed chart check(s) failed" >&2; exit 1; fi

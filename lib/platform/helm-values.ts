@@ -14,16 +14,22 @@ export interface PinnedChart {
  * seen published is in the comment above it (see also the README, "Platform layer").
  */
 export const CHARTS = {
-  /** traefik/traefik-helm-chart release v39.0.9 (Traefik Proxy v3.6.15); schema-validated values since v39. */
-  traefik: { repository: 'https://traefik.github.io/charts', chart: 'traefik', version: '39.0.9' },
-  /** cert-manager v1.19.1, charts.jetstack.io (the only supported source of the chart). */
+  /**
+   * traefik/traefik-helm-chart tag v41.6.0 (Traefik Proxy v3.7.13); its values schema
+   * rejects unknown keys. Rendered with our values by scripts/render-charts.sh.
+   */
+  traefik: { repository: 'https://traefik.github.io/charts', chart: 'traefik', version: '41.6.0' },
+  /** cert-manager v1.19.1, charts.jetstack.io (the only supported source of the chart); rendered by scripts/render-charts.sh. */
   certManager: { repository: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.19.1' },
   /** grafana/mimir: mimir-distributed 6.0.5 (Mimir 3.0.x); stays in grafana/helm-charts. */
   mimir: { repository: 'https://grafana.github.io/helm-charts', chart: 'mimir-distributed', version: '6.0.5' },
-  /** grafana-community/helm-charts charts/loki/Chart.yaml: 12.0.1 (Loki 3.7.1); the chart moved there in 2026. */
-  loki: { repository: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '12.0.1' },
-  /** grafana-community/helm-charts charts/grafana/Chart.yaml: 11.1.7 (Grafana 12.3.3). */
-  grafana: { repository: 'https://grafana-community.github.io/helm-charts', chart: 'grafana', version: '11.1.7' },
+  /**
+   * grafana-community/helm-charts charts/loki/Chart.yaml at commit dbf9f4fb5fa1
+   * (2026-08-29): 18.11.7; the chart moved there in 2026. Rendered by scripts/render-charts.sh.
+   */
+  loki: { repository: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '18.11.7' },
+  /** grafana-community/helm-charts charts/grafana/Chart.yaml at the same commit: 13.0.1. Rendered likewise. */
+  grafana: { repository: 'https://grafana-community.github.io/helm-charts', chart: 'grafana', version: '13.0.1' },
   /** grafana/k8s-monitoring-helm 3.8.11 (the maintained 3.8 line; Alloy); stays in grafana/helm-charts. */
   k8sMonitoring: { repository: 'https://grafana.github.io/helm-charts', chart: 'k8s-monitoring', version: '3.8.11' },
 } as const satisfies Record<string, PinnedChart>;

@@ -28,7 +28,8 @@ export interface TraefikValues {
     readonly kubernetesIngress: { readonly enabled: boolean };
     readonly kubernetesCRD: { readonly enabled: boolean; readonly allowCrossNamespace: boolean };
   };
-  readonly service: { readonly type: 'NodePort' };
+  /** The chart's Service spec (chart 41: `service.spec`, merged into the Service). */
+  readonly service: { readonly spec: { readonly type: 'NodePort' } };
   readonly ports: { readonly web: { readonly nodePort: number }; readonly websecure: { readonly nodePort: number } };
   readonly affinity: object;
   readonly topologySpreadConstraints: object[];
@@ -65,7 +66,7 @@ export class IngressController extends Construct {
         kubernetesIngress: { enabled: true },
         kubernetesCRD: { enabled: true, allowCrossNamespace: false },
       },
-      service: { type: 'NodePort' },
+      service: { spec: { type: 'NodePort' } },
       ports: { web: { nodePort: props.httpNodePort }, websecure: { nodePort: props.httpsNodePort } },
       affinity: {
         nodeAffinity: {
