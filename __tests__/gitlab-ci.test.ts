@@ -1,149 +1,251 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { App, TerraformStack } from 'cdktf';
+import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { parse } from 'yaml';
 import { loadPlatformConfig } from '../lib/config';
-import { MANUAL_APPLY, PLAN_FILE, pipelineStacks, renderGitlabPipeline } from '../lib/delivery/gitlab-ci';
+import { ENVIRONMENT_NAMES } from '../lib/config/environments';
+import { CI_VARIABLES, PIPELINE_IMAGES, pipelineStacks, planFile, renderGitlabPipeline } from '../lib/delivery/gitlab-ci';
 import { loadSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 
 const repo = path.join(__dirname, '..');
 const committed = readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8');
 const pipeline = parse(committed) as Record<string, any>;
+const ON_DEFAULT_BRANCH = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
+
+const newApp = () => new App({ stackTraces: false, outdir: mkdtempSync(path.join(tmpdir(), 'pipeline-')) });
+const stacksOf = (app: App) => app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
 
 /** The app `npm run synth` builds: default config and the example sites catalog. */
 function defaultApp(): App {
   const { config } = loadPlatformConfig({});
   const { catalog } = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {});
-  const app = new App({ stackTraces: false, outdir: mkdtempSync(path.join(tmpdir(), 'pipeline-')) });
+  const app = newApp();
   buildPlatform(app, config, catalog);
   return app;
 }
 
-const app = defaultApp();
-const stackNames = app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c)).map((s) => s.node.id);
 /** `sh scripts/ci/tofu-stacks.sh <mode> a b c` -> { mode, stacks } */
 const tofuRun = (job: any) => {
-  const line = (job.script as string[]).find((l) => l.startsWith('sh scripts/ci/tofu-stacks.sh '))!;
-  const [, , mode, ...stacks] = line.split(' ');
+  const lines = (job.script as string[]).filter((l) => l.startsWith('sh scripts/ci/tofu-stacks.sh '));
+  expect(lines).toHaveLength(1);
+  const [, , mode, ...stacks] = lines[0].split(' ');
   return { mode, stacks };
 };
 
-test('the committed .gitlab-ci.yml is what the generator makes from the app (run npm run pipeline after changing stacks)', () => {
-  expect(committed).toBe(renderGitlabPipeline(pipelineStacks(app)));
+test('the committed .gitlab-ci.yml is what the generator makes from the app', () => {
+  const generated = renderGitlabPipeline(pipelineStacks(defaultApp()));
+  if (committed !== generated) {
+    throw new Error('.gitlab-ci.yml is out of date with the app\'s stacks: run `npm run pipeline` and commit .gitlab-ci.yml');
+  }
 });
 
-const schemaFile = path.join(repo, '..', 'shared', 'schemas', 'gitlab-ci.json');
-const schemaTest = existsSync(schemaFile) ? test : test.skip;
-if (!existsSync(schemaFile)) console.warn(`GitLab's CI schema is absent (${schemaFile}): the schema test is skipped`);
-schemaTest("conforms to GitLab's own JSON schema for .gitlab-ci.yml", () => {
-  // strict: false because GitLab's schema uses keywords ajv does not know (markdownDescription);
-  // formats are not checked (the schema names a few ajv has no validator for).
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
-  const ok = validate(pipeline);
-  expect(validate.errors ?? []).toEqual([]);
-  expect(ok).toBe(true);
-  // The schema really rejects something: a job whose script is a number.
-  expect(validate({ ...pipeline, broken: { stage: 'test', script: 42 } })).toBe(false);
+describe("GitLab's own JSON schema for .gitlab-ci.yml", () => {
+  const schemaFile = path.join(__dirname, '..', '..', 'shared', 'schemas', 'gitlab-ci.json');
+  const present = existsSync(schemaFile);
+  if (!present) console.warn(`GitLab's CI schema is absent (${schemaFile}): the schema tests are SKIPPED, not passed`);
+  const validator = () => {
+    // draft-07 is Ajv 8's default draft. strict: false because the schema uses
+    // keywords Ajv does not know (markdownDescription, deprecated);
+    // validateFormats: false ignores its formats (uri, uri-reference, regex,
+    // date-time) instead of adding ajv-formats: none of them constrains this file.
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    return ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
+  };
+
+  (present ? test : test.skip)('accepts the committed file', () => {
+    const validate = validator();
+    validate(pipeline);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  (present ? test : test.skip)('rejects a broken one (the check checks something)', () => {
+    const validate = validator();
+    expect(validate({ ...pipeline, 'apply:test': { ...pipeline['apply:test'], rules: [{ if: ON_DEFAULT_BRANCH, when: 'manually' }] } })).toBe(false);
+    expect(validate({ ...pipeline, broken: { stage: 'test', script: 42 } })).toBe(false);
+  });
 });
 
 describe('every stack the app synthesizes', () => {
-  const byEnvironment = pipelineStacks(app);
+  // Derived from buildPlatform itself, not from the generator's output.
+  const stacks = stacksOf(defaultApp());
+  const stackNames = stacks.map((s) => s.node.id);
 
   test('is validated', () => {
-    expect(tofuRun(pipeline.validate).stacks.sort()).toEqual([...stackNames].sort());
+    expect(tofuRun(pipeline.validate).mode).toBe('validate');
+    expect([...tofuRun(pipeline.validate).stacks].sort()).toEqual([...stackNames].sort());
   });
 
-  test.each(['tools', 'production', 'test'] as const)('of %s is planned, then applied from the saved plan, in dependency order', (env) => {
-    const expected = stackNames.filter((s) => s === env || s.startsWith(`${env}-`));
+  test('belongs to one of the environments, each with a plan and an apply job', () => {
+    expect(stackNames.length).toBeGreaterThanOrEqual(ENVIRONMENT_NAMES.length);
+    for (const name of stackNames) expect(ENVIRONMENT_NAMES).toContain(name.split('-')[0]);
+    const planned = ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`plan:${env}`]).stacks);
+    const applied = ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`apply:${env}`]).stacks);
+    expect([...planned].sort()).toEqual([...stackNames].sort());
+    expect([...applied].sort()).toEqual([...stackNames].sort());
+  });
+
+  test.each([...ENVIRONMENT_NAMES])('of %s is planned, then applied from its saved plan, after the stacks it reads', (env) => {
+    const ofEnv = stacks.filter((s) => s.node.id.split('-')[0] === env);
     const plan = tofuRun(pipeline[`plan:${env}`]);
     const apply = tofuRun(pipeline[`apply:${env}`]);
     expect(plan.mode).toBe('plan');
     expect(apply.mode).toBe('apply');
-    expect([...plan.stacks].sort()).toEqual([...expected].sort());
+    expect([...plan.stacks].sort()).toEqual(ofEnv.map((s) => s.node.id).sort());
     expect(apply.stacks).toEqual(plan.stacks);
-    // The cluster first, then its platform layer, then the sites shards.
+    // Dependency order, from cdktf's own record of what each stack reads.
     expect(plan.stacks[0]).toBe(env);
-    expect(plan.stacks[1]).toBe(`${env}-platform`);
     const position = (name: string) => plan.stacks.indexOf(name);
-    for (const stack of byEnvironment[env]) {
-      for (const dependency of stack.dependsOn) expect(position(dependency)).toBeLessThan(position(stack.name));
+    for (const stack of ofEnv) {
+      for (const dependency of stack.dependencies) {
+        if (dependency.node.id.split('-')[0] === env) expect(position(dependency.node.id)).toBeLessThan(position(stack.node.id));
+      }
     }
-    // The apply job gets the plan job's plan files and lock files.
-    expect(pipeline[`apply:${env}`].needs).toContain(`plan:${env}`);
+    // The apply job gets the plan job's plan and lock files (the script applies <stack>.tfplan).
+    expect(pipeline[`apply:${env}`].needs).toEqual(['synth', `plan:${env}`]);
     expect(pipeline[`plan:${env}`].artifacts.paths).toEqual(
-      expect.arrayContaining(plan.stacks.map((s) => `cdktf.out/stacks/${s}/${PLAN_FILE}`)),
+      plan.stacks.flatMap((s) => [`cdktf.out/stacks/${s}/${planFile(s)}`, `cdktf.out/stacks/${s}/.terraform.lock.hcl`]),
     );
+    expect(pipeline[`plan:${env}`].artifacts.expire_in).toBe('1 week');
   });
 });
 
-describe('applies', () => {
-  test('tools and production wait for a person; test applies by itself; all only from the default branch', () => {
-    for (const env of ['tools', 'production', 'test']) {
-      const rules = pipeline[`apply:${env}`].rules;
-      expect(rules).toEqual([
-        { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH', when: MANUAL_APPLY.includes(env as never) ? 'manual' : 'on_success' },
-      ]);
+describe('plans and applies', () => {
+  test('tools and production apply when a person presses the button, test by itself; all from the default branch only', () => {
+    expect(pipeline['apply:tools'].rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: 'manual' }]);
+    expect(pipeline['apply:production'].rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: 'manual' }]);
+    expect(pipeline['apply:test'].rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: 'on_success' }]);
+    // Plans too: merge requests (forks' among them) never run a job that sees credentials.
+    for (const env of ENVIRONMENT_NAMES) expect(pipeline[`plan:${env}`].rules).toEqual([{ if: ON_DEFAULT_BRANCH }]);
+  });
+
+  test.each([...ENVIRONMENT_NAMES])('of %s run in its environment, one pipeline at a time', (env) => {
+    expect(pipeline[`apply:${env}`].environment).toEqual({ name: env });
+    expect(pipeline[`plan:${env}`].environment).toEqual({ name: env, action: 'prepare' });
+    expect(pipeline[`apply:${env}`].resource_group).toBe(env);
+    expect(pipeline[`plan:${env}`].resource_group).toBe(env);
+  });
+
+  test('use rules, never only/except, and no branch pipeline doubles a merge request pipeline', () => {
+    expect(committed).not.toMatch(/^\s*(only|except):/m);
+    expect(pipeline.workflow.rules).toEqual([
+      { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
+      { if: '$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS', when: 'never' },
+      { if: '$CI_COMMIT_BRANCH' },
+    ]);
+  });
+});
+
+describe('credentials', () => {
+  const credentials = [
+    'OS_APPLICATION_CREDENTIAL_ID',
+    'OS_APPLICATION_CREDENTIAL_SECRET',
+    'TF_VAR_state_encryption_passphrase',
+    'TF_VAR_state_encryption_passphrase_previous',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+  ];
+
+  test('are documented in the header, and given no value anywhere in the file', () => {
+    for (const name of credentials) {
+      expect(CI_VARIABLES.map((v) => v.name)).toContain(name);
+      expect(committed).toMatch(new RegExp(`^#\\s+${name}\\s`, 'm'));
     }
-    expect(MANUAL_APPLY).toEqual(['tools', 'production']);
+    const keys: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          keys.push(key);
+          walk(value);
+        }
+      }
+    };
+    walk(pipeline);
+    for (const name of CI_VARIABLES.map((v) => v.name)) expect(keys).not.toContain(name);
+    expect(committed).not.toMatch(new RegExp(`(${credentials.join('|')})=`));
   });
 
-  test('run in their protected environment, one pipeline at a time per environment', () => {
-    for (const env of ['tools', 'production', 'test']) {
-      expect(pipeline[`apply:${env}`].environment).toEqual({ name: env });
-      expect(pipeline[`apply:${env}`].resource_group).toBe(env);
-      expect(pipeline[`plan:${env}`].resource_group).toBe(env);
-    }
+  test('no secret-looking literal: no key, token or long random string', () => {
+    expect(committed).not.toMatch(/-----BEGIN|AKIA[0-9A-Z]{16}|glpat-|:\/\/[^\s/:@]+:[^\s/@]+@/);
+    // Long runs of letters and digits mixing case and digits, as keys and passphrases do.
+    const randomLooking = (committed.match(/[A-Za-z0-9+/_=-]{24,}/g) ?? []).filter(
+      (w) => /[a-z]/.test(w) && /[A-Z]/.test(w) && /[0-9]/.test(w),
+    );
+    expect(randomLooking).toEqual([]);
   });
 });
 
-test('holds no credential: they come from CI variables', () => {
-  for (const name of ['OS_APPLICATION_CREDENTIAL_SECRET', 'OS_APPLICATION_CREDENTIAL_ID', 'TF_VAR_state_encryption_passphrase', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID']) {
-    expect(committed).not.toMatch(new RegExp(`^\\s*${name}\\s*:`, 'm'));
-  }
-  expect(Object.keys(pipeline.variables).sort()).toEqual(
-    ['CHECKPOINT_DISABLE', 'OS_AUTH_TYPE', 'TF_INPUT', 'TF_IN_AUTOMATION', 'TF_PLUGIN_CACHE_DIR', 'npm_config_cache'],
-  );
-});
-
-test('pins every image by exact tag', () => {
+describe('images', () => {
   const images = Object.values<any>(pipeline)
     .filter((job) => job && typeof job === 'object' && 'image' in job)
-    .map((job) => (typeof job.image === 'string' ? job.image : job.image.name));
-  expect(images.length).toBeGreaterThan(0);
-  for (const image of images) expect(image).toMatch(/:\d+\.\d+\.\d+(-[a-z0-9]+)?$/);
+    .map((job) => (typeof job.image === 'string' ? job.image : job.image.name) as string);
+
+  test('are pinned by exact version', () => {
+    expect(images.sort()).toEqual([PIPELINE_IMAGES.node, PIPELINE_IMAGES.tofu].sort());
+    for (const image of images) expect(image).toMatch(/:\d+\.\d+\.\d+(-[a-z0-9]+)?$/);
+  });
+
+  test('OpenTofu is the version of scripts/tool-versions.sh, Node the major of package.json engines', () => {
+    const toolVersions = readFileSync(path.join(repo, 'scripts', 'tool-versions.sh'), 'utf8');
+    const tofuVersion = /^TOFU_VERSION=(\S+)$/m.exec(toolVersions)?.[1];
+    expect(PIPELINE_IMAGES.tofu).toBe(`ghcr.io/opentofu/opentofu:${tofuVersion}`);
+    // The image's own entrypoint is tofu: GitLab needs a shell.
+    expect(pipeline['.tofu'].image.entrypoint).toEqual(['']);
+    const engines = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).engines.node as string;
+    expect(PIPELINE_IMAGES.node).toMatch(new RegExp(`^node:${/\d+/.exec(engines)![0]}\\.\\d+\\.\\d+-bookworm$`));
+  });
+});
+
+test('the test job installs cloud-init and sets CI, so the cloud-init test runs instead of skipping', () => {
+  expect(pipeline.test.variables).toEqual({ CI: '1' });
+  expect(pipeline.test.before_script.join('\n')).toMatch(/apt-get install .*cloud-init/);
+  expect(pipeline.test.script).toEqual(['npm test']);
+  expect(pipeline['.node'].cache).toEqual({ key: { files: ['package-lock.json'] }, paths: ['.npm/'] });
+  expect(pipeline.variables.npm_config_cache).toBe('$CI_PROJECT_DIR/.npm');
 });
 
 describe('the generator', () => {
-  function appWith(names: string[], dependencies: [string, string][]): App {
-    const a = new App({ stackTraces: false, outdir: mkdtempSync(path.join(tmpdir(), 'pipeline-')) });
-    const stacks = Object.fromEntries(names.map((n) => [n, new TerraformStack(a, n)]));
-    for (const [stack, on] of dependencies) stacks[stack].addDependency(stacks[on]);
-    return a;
-  }
+  test('puts new stacks of an environment into its jobs after what they read, cross-stack references included', () => {
+    const app = newApp();
+    // Created in an order that is neither the dependency order nor by name; the
+    // platform's name sorts after the shards', so only the dependencies put it first.
+    const shard2 = new TerraformStack(app, 'test-sites-02');
+    const shard1 = new TerraformStack(app, 'test-sites-01');
+    const platform = new TerraformStack(app, 'test-zz-platform');
+    const cluster = new TerraformStack(app, 'test');
+    new TerraformStack(app, 'tools');
+    // A real cross-stack reference: cdktf records the dependency itself when it prepares the stacks.
+    const kubeconfig = new TerraformVariable(cluster, 'kubeconfig', { type: 'string' });
+    new TerraformOutput(platform, 'cluster', { value: kubeconfig.stringValue });
+    const release = new TerraformVariable(platform, 'release', { type: 'string' });
+    new TerraformOutput(shard1, 'release', { value: release.stringValue });
+    shard2.addDependency(shard1);
 
-  test('puts a new stack of an environment into its plan and apply jobs, after what it reads', () => {
-    const a = appWith(
-      ['test-sites-02', 'test-sites-01', 'test-platform', 'test', 'tools'],
-      [
-        ['test-platform', 'test'],
-        ['test-sites-01', 'test'],
-        ['test-sites-02', 'test'],
-        ['test-sites-01', 'test-platform'],
-      ],
-    );
-    const p = parse(renderGitlabPipeline(pipelineStacks(a))) as Record<string, any>;
-    expect(tofuRun(p['plan:test']).stacks).toEqual(['test', 'test-platform', 'test-sites-01', 'test-sites-02']);
-    expect(tofuRun(p['apply:test']).stacks).toEqual(['test', 'test-platform', 'test-sites-01', 'test-sites-02']);
+    const byEnvironment = pipelineStacks(app);
+    expect(platform.dependencies.map((d) => d.node.id)).toEqual(['test']);
+    const order = ['test', 'test-zz-platform', 'test-sites-01', 'test-sites-02'];
+    expect(byEnvironment.test.map((s) => s.name)).toEqual(order);
+    const p = parse(renderGitlabPipeline(byEnvironment)) as Record<string, any>;
+    expect(tofuRun(p['plan:test']).stacks).toEqual(order);
+    expect(tofuRun(p['apply:test']).stacks).toEqual(order);
+    expect(tofuRun(p['plan:tools']).stacks).toEqual(['tools']);
     expect(p['plan:production']).toBeUndefined();
   });
 
+  test('orders independent stacks by name', () => {
+    const app = newApp();
+    for (const name of ['production-sites-03', 'production', 'production-sites-01']) new TerraformStack(app, name);
+    expect(pipelineStacks(app).production.map((s) => s.name)).toEqual(['production', 'production-sites-01', 'production-sites-03']);
+  });
+
   test('refuses a stack outside the environments, which would get no jobs', () => {
-    expect(() => pipelineStacks(appWith(['shared-dns'], []))).toThrow(
+    const app = newApp();
+    new TerraformStack(app, 'shared-dns');
+    expect(() => pipelineStacks(app)).toThrow(
       'stack shared-dns: its name does not start with an environment (tools, production, test); name it <environment>-<layer> so the pipeline plans and applies it',
     );
   });
@@ -151,34 +253,91 @@ describe('the generator', () => {
 
 describe('scripts/ci/tofu-stacks.sh', () => {
   const script = path.join(repo, 'scripts', 'ci', 'tofu-stacks.sh');
-  const run = (cwd: string, ...args: string[]) => spawnSync('sh', [script, ...args], { cwd, encoding: 'utf8' });
-  const workdir = (backend: object) => {
+  // A fake tofu that logs its arguments, first in PATH.
+  const fakeBin = mkdtempSync(path.join(tmpdir(), 'fake-tofu-'));
+  writeFileSync(path.join(fakeBin, 'tofu'), '#!/bin/sh\necho "$*" >> "$TOFU_LOG"\n');
+  chmodSync(path.join(fakeBin, 'tofu'), 0o755);
+
+  const s3 = { s3: { bucket: 'b', key: 'k' } };
+  const workdir = (stacks: Record<string, object>) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tofu-stacks-'));
-    mkdirSync(path.join(dir, 'cdktf.out', 'stacks', 'test'), { recursive: true });
-    writeFileSync(path.join(dir, 'cdktf.out', 'stacks', 'test', 'cdk.tf.json'), JSON.stringify({ terraform: { backend } }, null, 2));
+    for (const [name, backend] of Object.entries(stacks)) {
+      mkdirSync(path.join(dir, 'cdktf.out', 'stacks', name), { recursive: true });
+      writeFileSync(path.join(dir, 'cdktf.out', 'stacks', name, 'cdk.tf.json'), JSON.stringify({ terraform: { backend } }, null, 2));
+    }
     return dir;
+  };
+  const run = (cwd: string, ...args: string[]) => {
+    const log = path.join(cwd, 'tofu.log');
+    const result = spawnSync('sh', [script, ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, TOFU_LOG: log },
+    });
+    return { ...result, calls: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
   };
 
   test('is valid POSIX sh', () => {
     expect(() => execFileSync('sh', ['-n', script])).not.toThrow();
   });
 
-  test('refuses to plan or apply a stack whose state would be lost with the job', () => {
-    const result = run(workdir({ local: { path: '../../../state/test.tfstate' } }), 'plan', 'test');
+  test('plans each stack in order into <stack>.tfplan, and applies exactly those plans', () => {
+    const dir = workdir({ test: s3, 'test-platform': s3, tools: s3 });
+    const plan = run(dir, 'plan', 'test', 'test-platform');
+    expect(plan.status).toBe(0);
+    expect(plan.calls).toEqual([
+      '-chdir=cdktf.out/stacks/test init -input=false -no-color',
+      '-chdir=cdktf.out/stacks/test plan -input=false -no-color -out=test.tfplan',
+      '-chdir=cdktf.out/stacks/test-platform init -input=false -no-color',
+      '-chdir=cdktf.out/stacks/test-platform plan -input=false -no-color -out=test-platform.tfplan',
+    ]);
+    for (const s of ['test', 'test-platform']) writeFileSync(path.join(dir, 'cdktf.out', 'stacks', s, planFile(s)), '');
+    const apply = run(dir, 'apply', 'test', 'test-platform');
+    expect(apply.status).toBe(0);
+    expect(apply.calls.slice(plan.calls.length)).toEqual([
+      '-chdir=cdktf.out/stacks/test init -input=false -no-color -lockfile=readonly',
+      '-chdir=cdktf.out/stacks/test apply -input=false -no-color test.tfplan',
+      '-chdir=cdktf.out/stacks/test-platform init -input=false -no-color -lockfile=readonly',
+      '-chdir=cdktf.out/stacks/test-platform apply -input=false -no-color test-platform.tfplan',
+    ]);
+  });
+
+  test('validates without a backend', () => {
+    const result = run(workdir({ test: { local: {} } }), 'validate', 'test');
+    expect(result.status).toBe(0);
+    expect(result.calls).toEqual([
+      '-chdir=cdktf.out/stacks/test init -backend=false -input=false -no-color',
+      '-chdir=cdktf.out/stacks/test validate -no-color',
+    ]);
+  });
+
+  test('stops on a synthesized stack its job does not cover (CI config other than the generator\'s)', () => {
+    const dir = workdir({ test: s3, 'test-sites-02': s3, tools: s3 });
+    const plan = run(dir, 'plan', 'test');
+    expect(plan.status).toBe(1);
+    expect(plan.stderr).toContain('tofu-stacks.sh: cdktf.out/stacks/test-sites-02 is synthesized but this job does not plan it; run npm run pipeline');
+    expect(plan.calls).toEqual([]);
+    expect(run(dir, 'validate', 'test', 'test-sites-02').stderr).toContain('cdktf.out/stacks/tools is synthesized but this job does not validate it');
+    expect(run(dir, 'plan', 'test', 'test-sites-02', 'tools').stderr).toContain('tools is not of environment test; one plan job per environment');
+  });
+
+  test('refuses to plan a stack whose state would be lost with the job', () => {
+    const result = run(workdir({ test: { local: { path: '../../../state/test.tfstate' } } }), 'plan', 'test');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('tofu-stacks.sh: test keeps its state locally; in CI use state.backend: s3, or the state is lost with the job');
+    expect(result.calls).toEqual([]);
   });
 
   test('refuses to apply without the saved plan', () => {
-    const result = run(workdir({ s3: { bucket: 'b', key: 'k' } }), 'apply', 'test');
+    const result = run(workdir({ test: s3 }), 'apply', 'test');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('cdktf.out/stacks/test/plan.tfplan not found; the plan job makes it');
+    expect(result.stderr).toContain('cdktf.out/stacks/test/test.tfplan not found; the plan job makes it');
   });
 
   test('names a missing stack and an unknown mode', () => {
     expect(run(workdir({}), 'plan', 'nope').stderr).toContain('cdktf.out/stacks/nope/cdk.tf.json not found; run npm run synth first');
-    const unknown = run(workdir({ s3: {} }), 'destroy', 'test');
+    const unknown = run(workdir({ test: s3 }), 'destroy', 'test');
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown mode destroy');
+    expect(unknown.stderr).toContain('unknown mode destroy; use validate, plan or apply');
   });
 });

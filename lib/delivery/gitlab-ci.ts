@@ -3,19 +3,29 @@ import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/environments';
 
-/** Images of the pipeline, pinned by exact tag. */
+/**
+ * Images of the pipeline, pinned by exact tag.
+ *
+ * The OpenTofu image is OpenTofu's own (Alpine, busybox sh, no bash or node:
+ * hence scripts/ci/tofu-stacks.sh is POSIX sh). OpenTofu supports it as a
+ * command-line tool, which is how a job uses it, not as a base image to build
+ * on. Where it is not wanted, copy `/usr/local/bin/tofu` from the
+ * `<version>-minimal` tag into an image of your own registry and name it here.
+ */
 export const PIPELINE_IMAGES = {
-  /** The Node version of the build machines (package.json engines: >= 20). */
+  /** Node 20 on Debian 12, the Node of the build machines (package.json engines: >= 20). */
   node: 'node:20.20.2-bookworm',
-  /** OpenTofu as pinned in scripts/tool-versions.sh (TOFU_VERSION). */
+  /** OpenTofu as pinned in scripts/tool-versions.sh (TOFU_VERSION); a test keeps them equal. */
   tofu: 'ghcr.io/opentofu/opentofu:1.12.6',
 } as const;
 
 /** Environments whose apply waits for a person to press the button. */
 export const MANUAL_APPLY: readonly EnvironmentName[] = ['tools', 'production'];
 
-/** Plan file written next to each stack's JSON by the plan job, applied by the apply job. */
-export const PLAN_FILE = 'plan.tfplan';
+/** The saved plan of a stack, next to its JSON: written by the plan job, applied by the apply job. */
+export function planFile(stack: string): string {
+  return `${stack}.tfplan`;
+}
 
 /** The CI variables the pipeline expects, documented in the file's header. */
 export const CI_VARIABLES: readonly { name: string; scope: string; what: string }[] = [
@@ -41,9 +51,14 @@ export interface PipelineStack {
  * to the first `-`), each group in dependency order (cluster, platform, sites
  * shards), ties by name. A stack outside the three environments is an error:
  * it would have no plan or apply job.
+ *
+ * A cross-stack reference becomes a dependency only when the stacks are
+ * prepared, the first step of `app.synth()`: this prepares them too (adding the
+ * remote-state lookups and outputs synth would add), so build a fresh app for it.
  */
 export function pipelineStacks(app: Construct): Record<EnvironmentName, PipelineStack[]> {
-  const stacks = app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  for (const stack of stacks) stack.prepareStack();
   const byEnvironment = Object.fromEntries(ENVIRONMENT_NAMES.map((e) => [e, [] as PipelineStack[]])) as Record<
     EnvironmentName,
     PipelineStack[]
@@ -84,16 +99,27 @@ function dependencyOrder(stacks: PipelineStack[]): PipelineStack[] {
 
 type Job = Record<string, unknown>;
 
+/** Plan and apply run only here: protected branch, so the protected, environment-scoped credentials are there. */
 const ON_DEFAULT_BRANCH = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
+
+/** `sh scripts/ci/tofu-stacks.sh <mode> <stack>...`, the one way the pipeline runs OpenTofu. */
+export const TOFU_STACKS_SCRIPT = 'scripts/ci/tofu-stacks.sh';
 
 /** The `.gitlab-ci.yml` document for these stacks, as an object. */
 export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineStack[]>): Record<string, unknown> {
   const all = ENVIRONMENT_NAMES.flatMap((e) => byEnvironment[e].map((s) => s.name));
+  const tofu = (mode: 'validate' | 'plan' | 'apply', stacks: readonly string[]) => `sh ${TOFU_STACKS_SCRIPT} ${mode} ${stacks.join(' ')}`;
   const tofuJob = (extra: Job): Job => ({ extends: '.tofu', ...extra });
   const pipeline: Record<string, unknown> = {
     stages: ['test', 'synth', 'validate', 'plan', 'apply'],
     workflow: {
-      rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }, { if: '$CI_COMMIT_BRANCH' }],
+      // Merge request pipelines, and branch pipelines except for a branch with an
+      // open merge request (which would run the same jobs twice).
+      rules: [
+        { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
+        { if: '$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS', when: 'never' },
+        { if: '$CI_COMMIT_BRANCH' },
+      ],
     },
     variables: {
       OS_AUTH_TYPE: 'v3applicationcredential',
@@ -101,6 +127,12 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
       TF_PLUGIN_CACHE_DIR: '$CI_PROJECT_DIR/.tofu-plugins',
+      // Without it tofu ignores the cache for a provider the lock file does not
+      // list yet, which is every provider here (cdktf.out is synthesized, its lock
+      // files are not committed). The plan job's lock file, which the apply job
+      // reuses, then holds the hash of this platform's package only: plan and
+      // apply run in the same image.
+      TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: 'true',
       npm_config_cache: '$CI_PROJECT_DIR/.npm',
     },
     '.node': {
@@ -111,16 +143,19 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
     '.tofu': {
       image: { name: PIPELINE_IMAGES.tofu, entrypoint: [''] },
       cache: { key: 'tofu-providers', paths: ['.tofu-plugins/'] },
-      before_script: ['mkdir -p "$TF_PLUGIN_CACHE_DIR"'],
+      before_script: ['mkdir -p "$TF_PLUGIN_CACHE_DIR"', 'tofu version'],
     },
     test: {
       extends: '.node',
       stage: 'test',
+      // CI makes the cloud-init test fail instead of skipping where cloud-init is missing.
       variables: { CI: '1' },
-      script: [
+      before_script: [
         'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cloud-init >/dev/null',
-        'npm test',
+        'cloud-init --version',
+        'npm ci --prefer-offline --no-audit --no-fund',
       ],
+      script: ['npm test'],
     },
     synth: {
       extends: '.node',
@@ -131,7 +166,7 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
     validate: tofuJob({
       stage: 'validate',
       needs: ['synth'],
-      script: [`sh scripts/ci/tofu-stacks.sh validate ${all.join(' ')}`],
+      script: [tofu('validate', all)],
     }),
   };
   for (const environment of ENVIRONMENT_NAMES) {
@@ -142,11 +177,13 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       stage: 'plan',
       needs: ['synth', 'validate'],
       resource_group: environment,
+      // prepare: the job gets the environment's scoped variables without counting as a deployment.
       environment: { name: environment, action: 'prepare' },
       rules: [{ if: ON_DEFAULT_BRANCH }],
-      script: [`sh scripts/ci/tofu-stacks.sh plan ${stacks.join(' ')}`],
+      script: [tofu('plan', stacks)],
       artifacts: {
-        paths: stacks.flatMap((s) => [`cdktf.out/stacks/${s}/${PLAN_FILE}`, `cdktf.out/stacks/${s}/.terraform.lock.hcl`]),
+        // The plans are encrypted with the state key (lib/state/backend.ts).
+        paths: stacks.flatMap((s) => [`cdktf.out/stacks/${s}/${planFile(s)}`, `cdktf.out/stacks/${s}/.terraform.lock.hcl`]),
         expire_in: '1 week',
       },
     });
@@ -157,7 +194,7 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       environment: { name: environment },
       interruptible: false,
       rules: [manual ? { if: ON_DEFAULT_BRANCH, when: 'manual' } : { if: ON_DEFAULT_BRANCH, when: 'on_success' }],
-      script: [`sh scripts/ci/tofu-stacks.sh apply ${stacks.join(' ')}`],
+      script: [tofu('apply', stacks)],
     });
   }
   return pipeline;
@@ -173,12 +210,19 @@ export function renderGitlabPipeline(byEnvironment: Record<EnvironmentName, Pipe
     '# branches and environments see them; never in this file):',
     ...CI_VARIABLES.map((v) => `#   ${v.name.padEnd(44)} ${v.scope}: ${v.what}`),
     '#',
-    '#   PLATFORM_CONFIG, SITES_CATALOG                optional: your config files (default: the embedded ones)',
+    '#   PLATFORM_CONFIG, SITES_CATALOG                optional: your config files (default: the embedded ones);',
+    '#                                                they must give the stacks this file was generated from',
+    '#                                                (scripts/ci/tofu-stacks.sh stops on a stack no job covers)',
     '#',
     '# Plan and apply need the s3 state backend (state.backend: s3): a local state',
-    '# would be lost with the job. Protect the environments tools and production',
-    '# (Settings > CI/CD > Protected environments) so that only maintainers can run',
-    '# their apply jobs.',
+    '# would be lost with the job. Protect the default branch and the environments',
+    '# tools and production (Settings > CI/CD > Protected environments) so that only',
+    '# maintainers run their apply jobs; plan and apply run on the default branch only,',
+    '# so merge requests (forks included) never see the credentials.',
+    '#',
+    "# First apply of an environment: a platform or sites stack reads its cluster's",
+    '# state, so its plan fails until the cluster stack is applied; apply the cluster',
+    '# stack first (by hand, see the README), then let the pipeline plan the rest.',
     '',
   ].join('\n');
   return `${header}${stringify(gitlabPipeline(byEnvironment), { lineWidth: 0 })}`;

@@ -3,19 +3,53 @@
 # each environment's stacks in dependency order). POSIX sh: the OpenTofu image
 # has no bash and no node.
 #
-#   scripts/ci/tofu-stacks.sh validate STACK...   init -backend=false, validate
-#   scripts/ci/tofu-stacks.sh plan STACK...       init, plan -out=plan.tfplan
-#   scripts/ci/tofu-stacks.sh apply STACK...      init, apply plan.tfplan
+#   scripts/ci/tofu-stacks.sh validate STACK...   init -backend=false, validate (every stack)
+#   scripts/ci/tofu-stacks.sh plan STACK...       init, plan -out=STACK.tfplan (one environment)
+#   scripts/ci/tofu-stacks.sh apply STACK...      init, apply STACK.tfplan (the plan job's plans)
+#
+# The stacks named must be all the synthesized ones (validate) or all those of
+# their environment (plan, apply): a stack no job covers would never be applied,
+# which happens when CI synthesizes from a config other than the one
+# .gitlab-ci.yml was generated from.
 #
 # Credentials come from the environment (OS_*, TF_VAR_*, AWS_*), never from here.
 set -eu
 mode=${1:?usage: tofu-stacks.sh validate|plan|apply STACK...}
 shift
+case $mode in
+  validate | plan | apply) ;;
+  *)
+    echo "tofu-stacks.sh: unknown mode $mode; use validate, plan or apply" >&2
+    exit 2
+    ;;
+esac
 [ "$#" -gt 0 ] || { echo "tofu-stacks.sh: name at least one stack" >&2; exit 2; }
-plan_file=plan.tfplan
+out=cdktf.out/stacks
+
+# The environment of a stack is its name up to the first '-'.
+environment=${1%%-*}
+listed=" $* "
+for dir in "$out"/*/; do
+  [ -d "$dir" ] || continue
+  stack=$(basename "$dir")
+  if [ "$mode" != validate ] && [ "${stack%%-*}" != "$environment" ]; then continue; fi
+  case $listed in
+    *" $stack "*) ;;
+    *)
+      echo "tofu-stacks.sh: $out/$stack is synthesized but this job does not $mode it; run npm run pipeline and commit .gitlab-ci.yml (and synthesize in CI from the config it was generated from)" >&2
+      exit 1
+      ;;
+  esac
+done
+
 for stack in "$@"; do
-  dir=cdktf.out/stacks/$stack
+  dir=$out/$stack
+  plan_file=$stack.tfplan
   [ -f "$dir/cdk.tf.json" ] || { echo "tofu-stacks.sh: $dir/cdk.tf.json not found; run npm run synth first" >&2; exit 1; }
+  if [ "$mode" != validate ] && [ "${stack%%-*}" != "$environment" ]; then
+    echo "tofu-stacks.sh: $stack is not of environment $environment; one $mode job per environment" >&2
+    exit 2
+  fi
   echo "== $mode $stack"
   if [ "$mode" != validate ] && ! grep -A1 '"backend": {' "$dir/cdk.tf.json" | grep -q '"s3": {'; then
     echo "tofu-stacks.sh: $stack keeps its state locally; in CI use state.backend: s3, or the state is lost with the job" >&2
@@ -32,12 +66,9 @@ for stack in "$@"; do
       ;;
     apply)
       [ -f "$dir/$plan_file" ] || { echo "tofu-stacks.sh: $dir/$plan_file not found; the plan job makes it" >&2; exit 1; }
-      tofu -chdir="$dir" init -input=false -no-color
+      # The plan job's lock file: the providers the plan was made with.
+      tofu -chdir="$dir" init -input=false -no-color -lockfile=readonly
       tofu -chdir="$dir" apply -input=false -no-color "$plan_file"
-      ;;
-    *)
-      echo "tofu-stacks.sh: unknown mode $mode; use validate, plan or apply" >&2
-      exit 2
       ;;
   esac
 done
