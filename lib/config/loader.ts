@@ -29,16 +29,7 @@ export interface LoadedConfig {
  * embedded default. Throws a ConfigError listing every problem.
  */
 export function loadPlatformConfig(env: Readonly<Record<string, string | undefined>> = process.env): LoadedConfig {
-  const file = env.PLATFORM_CONFIG || path.relative(process.cwd(), DEFAULT_CONFIG_FILE) || DEFAULT_CONFIG_FILE;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    throw new ConfigError(file, [
-      `${file}: ${reason}: point PLATFORM_CONFIG at an existing YAML file, or unset it to use config/platform.yaml`,
-    ]);
-  }
+  const { file, text } = readConfigFile(env, 'PLATFORM_CONFIG', DEFAULT_CONFIG_FILE, ConfigError);
   return { file, config: parsePlatformConfig(text, file) };
 }
 
@@ -111,4 +102,25 @@ export function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * The file a config loader reads: the one named by the environment variable,
+ * else the embedded default (shown relative to the working directory). A file
+ * that cannot be read throws `errorClass` naming the file and the way out.
+ */
+export function readConfigFile(
+  env: Readonly<Record<string, string | undefined>>,
+  variable: string,
+  defaultFile: string,
+  errorClass: new (file: string, problems: string[]) => ConfigError,
+): { file: string; text: string } {
+  const file = env[variable] || path.relative(process.cwd(), defaultFile) || defaultFile;
+  try {
+    return { file, text: readFileSync(file, 'utf8') };
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
+    const shown = path.relative(path.join(__dirname, '..', '..'), defaultFile);
+    throw new errorClass(file, [`${file}: ${reason}: point ${variable} at an existing YAML file, or unset it to use ${shown}`]);
+  }
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseImageReference, isFromAllowedRegistry } from '../aspects/private/image-reference';
-import { ConfigError, describeIssue, formatPath, formatValue, valueAt } from '../config';
+import { ConfigError, describeIssue, formatPath, formatValue, readConfigFile, valueAt } from '../config';
 
 /** The embedded example catalog, used when SITES_CATALOG is not set. */
 export const DEFAULT_SITES_CATALOG_FILE = path.join(__dirname, '..', '..', 'config', 'sites.yaml');
@@ -183,16 +182,7 @@ export function loadSitesCatalog(
   options: CatalogOptions,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): LoadedCatalog {
-  const file = env.SITES_CATALOG || path.relative(process.cwd(), DEFAULT_SITES_CATALOG_FILE) || DEFAULT_SITES_CATALOG_FILE;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
-    throw new SitesCatalogError(file, [
-      `${file}: ${reason}: point SITES_CATALOG at an existing YAML file, or unset it to use config/sites.yaml`,
-    ]);
-  }
+  const { file, text } = readConfigFile(env, 'SITES_CATALOG', DEFAULT_SITES_CATALOG_FILE, SitesCatalogError);
   return { file, catalog: parseSitesCatalog(text, file, options) };
 }
 
