@@ -8,6 +8,9 @@ import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-
 import { IdentityApplicationCredentialV3 } from '../.gen/providers/openstack/identity-application-credential-v3';
 import {
   cinderCsiManifest,
+  METADATA_GUARD_RULES_PATH,
+  metadataGuardRules,
+  openstackCloudConfigSecret,
   openstackCloudControllerManifest,
   RKE2_CA_FILES,
   rke2CloudConfig,
@@ -15,6 +18,7 @@ import {
   type Rke2NodeInput,
 } from '../lib/rke2/cloud-init';
 import { CINDER_CSI_CHART, OPENSTACK_CCM_CHART } from '../lib/rke2/manifests';
+import { evaluateTemplate } from './support/terraform-expr';
 
 // ---------------------------------------------------------------- sample input (plain values, no tokens)
 
@@ -45,6 +49,7 @@ const COMMON = {
 const SERVER: Rke2NodeInput = {
   ...COMMON,
   role: 'server',
+  agentTokenPassword: 'agent-secret',
   serverUrl: 'https://10.30.0.10:9345',
   tlsSan: ['10.30.0.10', '195.15.240.10'],
   disable: ['rke2-ingress-nginx'],
@@ -62,13 +67,15 @@ const SERVER: Rke2NodeInput = {
     },
   },
   manifests: [
-    { name: 'openstack-cloud-controller-manager', content: openstackCloudControllerManifest(AUTH) },
-    { name: 'openstack-cinder-csi', content: cinderCsiManifest(AUTH) },
+    { name: 'openstack-cloud-config', content: openstackCloudConfigSecret(AUTH) },
+    { name: 'openstack-cloud-controller-manager', content: openstackCloudControllerManifest() },
+    { name: 'openstack-cinder-csi', content: cinderCsiManifest() },
   ],
 };
 const BOOTSTRAP: Rke2NodeInput = { ...SERVER, serverUrl: undefined, caFiles: CA_FILES };
 const AGENT: Rke2NodeInput = {
   ...COMMON,
+  token: 'K10sample::node:agent-secret',
   role: 'agent',
   serverUrl: 'https://10.30.0.10:9345',
   nodeLabels: { 'node.kubernetes.io/pool': 'web', 'webhost.ch/tier': 'standard' },
@@ -106,15 +113,18 @@ const TLS = '/var/lib/rancher/rke2/server/tls';
 describe('rke2CloudConfig: bootstrap server', () => {
   const { text, doc, files, content, config, commands } = render(BOOTSTRAP);
 
-  test('is a #cloud-config document with write_files and runcmd only', () => {
+  test('is a #cloud-config document: nftables, write_files and runcmd only', () => {
     expect(text.startsWith('#cloud-config\n')).toBe(true);
-    expect(Object.keys(doc)).toEqual(['write_files', 'runcmd']);
+    expect(Object.keys(doc)).toEqual(['package_update', 'packages', 'write_files', 'runcmd']);
+    expect((doc as any).packages).toEqual(['nftables']);
   });
 
   test('writes RKE2 config.yaml (root, 0600) without a server URL', () => {
     expect(files['/etc/rancher/rke2/config.yaml']).toMatchObject({ owner: 'root:root', permissions: '0600' });
     expect(config).toEqual({
       token: 'K10sample::server:join-token',
+      // Agents join with their own token: the server token never leaves the servers.
+      'agent-token': 'agent-secret',
       'tls-san': ['10.30.0.10', '195.15.240.10'],
       cni: 'cilium',
       'cluster-cidr': '10.42.0.0/16',
@@ -157,7 +167,7 @@ describe('rke2CloudConfig: bootstrap server', () => {
   });
 
   test('writes the manifests 0600 under the RKE2 manifests directory', () => {
-    for (const name of ['openstack-cloud-controller-manager', 'openstack-cinder-csi']) {
+    for (const name of ['openstack-cloud-config', 'openstack-cloud-controller-manager', 'openstack-cinder-csi']) {
       expect(files[`${MANIFESTS}/${name}.yaml`]).toMatchObject({ owner: 'root:root', permissions: '0600' });
     }
   });
@@ -166,12 +176,13 @@ describe('rke2CloudConfig: bootstrap server', () => {
     expect(content('/etc/sysctl.d/60-rke2-cis.conf')).toBe(
       'vm.panic_on_oom = 0\nvm.overcommit_memory = 1\nkernel.panic = 10\nkernel.panic_on_oops = 1\n',
     );
-    expect(commands).toHaveLength(4);
-    expect(commands[0]).toBe('sysctl --system');
-    expect(commands[1]).toMatch(/useradd -r -U .*etcd$/);
-    expect(commands[2]).toMatch(/^sh -c curl -sfL .*https:\/\/get\.rke2\.io /);
-    expect(commands[2]).toContain('INSTALL_RKE2_VERSION=v1.34.3+rke2r3 INSTALL_RKE2_TYPE=server sh ');
-    expect(commands[3]).toBe('systemctl enable --now rke2-server.service');
+    expect(commands).toHaveLength(7);
+    expect(commands.slice(0, 2)).toEqual(['systemctl daemon-reload', 'systemctl enable --now rke2-metadata-guard.service']);
+    expect(commands[2]).toBe('sysctl --system');
+    expect(commands[3]).toMatch(/useradd -r -U .*etcd$/);
+    expect(commands[4]).toMatch(/^sh -c curl -sfL .*https:\/\/get\.rke2\.io /);
+    expect(commands[4]).toContain('INSTALL_RKE2_VERSION=v1.34.3+rke2r3 INSTALL_RKE2_TYPE=server sh ');
+    expect(commands.slice(5)).toEqual(['systemctl daemon-reload', 'systemctl enable --now rke2-server.service']);
   });
 });
 
@@ -199,7 +210,7 @@ describe('rke2CloudConfig: agent', () => {
 
   test('writes only agent settings to config.yaml', () => {
     expect(config).toEqual({
-      token: 'K10sample::server:join-token',
+      token: 'K10sample::node:agent-secret',
       server: 'https://10.30.0.10:9345',
       'cloud-provider-name': 'external',
       'node-label': ['node.kubernetes.io/pool=web', 'webhost.ch/tier=standard'],
@@ -208,15 +219,24 @@ describe('rke2CloudConfig: agent', () => {
     });
   });
 
-  test('writes config.yaml and the CIS kernel parameters, nothing of a server', () => {
-    expect(Object.keys(files)).toEqual(['/etc/rancher/rke2/config.yaml', '/etc/sysctl.d/60-rke2-cis.conf']);
+  test('writes config.yaml, the CIS kernel parameters and the metadata guard, nothing of a server', () => {
+    expect(Object.keys(files)).toEqual([
+      '/etc/rancher/rke2/config.yaml',
+      '/etc/sysctl.d/60-rke2-cis.conf',
+      METADATA_GUARD_RULES_PATH,
+      '/etc/systemd/system/rke2-metadata-guard.service',
+      '/etc/systemd/system/rke2-agent.service.d/10-metadata-guard.conf',
+    ]);
     expect(files['/etc/rancher/rke2/config.yaml'].permissions).toBe('0600');
   });
 
   test('installs the pinned RKE2 agent and starts it, without an etcd user', () => {
     expect(commands).toEqual([
+      'systemctl daemon-reload',
+      'systemctl enable --now rke2-metadata-guard.service',
       'sysctl --system',
       expect.stringContaining('INSTALL_RKE2_VERSION=v1.34.3+rke2r3 INSTALL_RKE2_TYPE=agent sh '),
+      'systemctl daemon-reload',
       'systemctl enable --now rke2-agent.service',
     ]);
   });
@@ -227,10 +247,63 @@ describe('rke2CloudConfig: agent', () => {
   });
 
   test('without the CIS profile, writes no kernel parameters and sets no profile', () => {
-    const plain = render({ ...AGENT, cisProfile: false });
+    const plain = render({ ...AGENT, cisProfile: false, blockMetadataService: false });
     expect(plain.config.profile).toBeUndefined();
     expect(Object.keys(plain.files)).toEqual(['/etc/rancher/rke2/config.yaml']);
-    expect(plain.commands).toHaveLength(2);
+    expect(plain.commands).toHaveLength(3);
+  });
+});
+
+describe('rke2CloudConfig: the metadata guard', () => {
+  const { doc, files, content } = render(AGENT);
+
+  test('drops every packet to the metadata service, sent by the node or forwarded for pods', () => {
+    expect(content(METADATA_GUARD_RULES_PATH)).toBe(metadataGuardRules());
+    const rules = metadataGuardRules();
+    for (const hook of ['output', 'forward']) {
+      // Its own table, before the filter tables (priority 0) whose accepts cannot undo a drop.
+      expect(rules).toContain(`chain ${hook} {\n    type filter hook ${hook} priority -10; policy accept;\n    ip daddr 169.254.169.254 counter drop\n    ip6 daddr fe80::a9fe:a9fe counter drop\n  }`);
+    }
+    // Reloading replaces the table instead of adding a second copy.
+    expect(rules.startsWith('table inet rke2_metadata_guard\ndelete table inet rke2_metadata_guard\n')).toBe(true);
+  });
+
+  test('loads the rules at every boot, and RKE2 cannot start without them', () => {
+    expect(content('/etc/systemd/system/rke2-metadata-guard.service')).toContain(`ExecStart=/usr/sbin/nft -f ${METADATA_GUARD_RULES_PATH}`);
+    expect(content('/etc/systemd/system/rke2-metadata-guard.service')).toContain('WantedBy=multi-user.target');
+    expect(content('/etc/systemd/system/rke2-agent.service.d/10-metadata-guard.conf')).toBe(
+      '[Unit]\nRequires=rke2-metadata-guard.service\nAfter=rke2-metadata-guard.service\n',
+    );
+    expect(files[METADATA_GUARD_RULES_PATH].permissions).toBe('0644');
+    expect((doc as any).packages).toEqual(['nftables']);
+  });
+
+  test('the nft ruleset parses, where nft is installed', () => {
+    const nft = spawnSync('nft', ['--check', '-f', '-'], { input: metadataGuardRules(), encoding: 'utf8' });
+    if (nft.error) {
+      console.warn('nft is not installed: the metadata guard rules were not parsed by nft');
+      return;
+    }
+    expect(nft.stderr).toBe('');
+    expect(nft.status).toBe(0);
+  });
+});
+
+describe('rke2CloudConfig: tokens by role', () => {
+  test('refuses an agent joining with the server token', () => {
+    expect(() => rke2CloudConfig({ ...AGENT, token: 'K10sample::server:join-token' })).toThrow(
+      'token: (server token): an agent must join with the agent token (K10<hash>::node:<secret>), never the server token',
+    );
+  });
+
+  test('refuses a server without the agent token password', () => {
+    expect(() => rke2CloudConfig({ ...SERVER, agentTokenPassword: undefined })).toThrow(
+      'agentTokenPassword: (missing): servers need it, else agents join with the server token',
+    );
+  });
+
+  test('refuses the agent token password on an agent', () => {
+    expect(() => rke2CloudConfig({ ...AGENT, agentTokenPassword: 'x' })).toThrow('agentTokenPassword: set on an agent');
   });
 });
 
@@ -253,7 +326,8 @@ describe('rke2CloudConfig: literal content', () => {
 // ---------------------------------------------------------------- manifests
 
 describe('openstackCloudControllerManifest', () => {
-  const chart = parse(openstackCloudControllerManifest({ ...AUTH, clusterName: 'webhost-test' }));
+  const text = openstackCloudControllerManifest({ clusterName: 'webhost-test' });
+  const chart = parse(text);
   const values = parse(chart.spec.valuesContent);
 
   test('is a bootstrap HelmChart of the pinned chart in kube-system', () => {
@@ -272,16 +346,11 @@ describe('openstackCloudControllerManifest', () => {
     expect(OPENSTACK_CCM_CHART.version).toMatch(/^2\.34\.\d+$/);
   });
 
-  test('authenticates with the application credential and creates no load balancer', () => {
-    expect(values.cloudConfig).toEqual({
-      global: {
-        'auth-url': AUTH.authUrl,
-        region: 'dc3-a',
-        'application-credential-id': AUTH.applicationCredentialId,
-        'application-credential-secret': AUTH.applicationCredentialSecret,
-      },
-      loadBalancer: { enabled: false },
-    });
+  test('holds no credential: the chart mounts the cloud-config Secret, and creates no load balancer', () => {
+    // HelmChart values are stored readable (not encrypted at rest, copied into every etcd snapshot).
+    expect(values.secret).toEqual({ enabled: true, create: false, name: 'cloud-config' });
+    expect(values.cloudConfig).toBeUndefined();
+    expect(text).not.toMatch(/application-credential|auth-url/);
     expect(values.enabledControllers).toEqual(['cloud-node', 'cloud-node-lifecycle']);
     expect(values.cluster).toEqual({ name: 'webhost-test' });
   });
@@ -298,15 +367,45 @@ describe('openstackCloudControllerManifest', () => {
   });
 });
 
+describe('openstackCloudConfigSecret', () => {
+  const secret = parse(openstackCloudConfigSecret(AUTH));
+  const ini = Buffer.from(secret.data['cloud.conf'], 'base64').toString('utf8');
+
+  test('is the kube-system Secret both charts read (encrypted at rest, unlike HelmChart values)', () => {
+    expect(secret).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'cloud-config', namespace: 'kube-system' } });
+    expect(Object.keys(secret.data)).toEqual(['cloud.conf']);
+  });
+
+  test('authenticates with the application credential, reads the config drive only, creates no load balancer', () => {
+    expect(ini).toBe(
+      [
+        '[Global]',
+        `auth-url = "${AUTH.authUrl}"`,
+        'region = "dc3-a"',
+        `application-credential-id = "${AUTH.applicationCredentialId}"`,
+        `application-credential-secret = "${AUTH.applicationCredentialSecret}"`,
+        '',
+        '[Metadata]',
+        // The nodes block the metadata service.
+        'search-order = configDrive',
+        '',
+        '[LoadBalancer]',
+        'enabled = false',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
 describe('cinderCsiManifest', () => {
-  const [chart, storageClass] = parseAllDocuments(cinderCsiManifest(AUTH)).map((d) => d.toJS());
+  const [chart, storageClass] = parseAllDocuments(cinderCsiManifest()).map((d) => d.toJS());
   const values = parse(chart.spec.valuesContent);
 
   test('installs the pinned chart reading the CCM cloud config secret, without credentials of its own', () => {
     expect(chart.spec).toMatchObject({ chart: 'openstack-cinder-csi', version: CINDER_CSI_CHART.version });
     expect(CINDER_CSI_CHART.version).toMatch(/^2\.34\.\d+$/);
     expect(values.secret).toEqual({ enabled: true, create: false, name: 'cloud-config', filename: 'cloud.conf' });
-    expect(cinderCsiManifest(AUTH)).not.toContain(AUTH.applicationCredentialSecret);
+    expect(cinderCsiManifest()).not.toMatch(/application-credential/);
   });
 
   test('adds a default, expandable StorageClass on CEPH_1_perf1', () => {
@@ -329,10 +428,10 @@ describe('rke2CloudConfig: restoring etcd on a new bootstrap server', () => {
   const { commands } = render({ ...BOOTSTRAP, restoreSnapshot: snapshot });
 
   test('resets the cluster from the snapshot after installing RKE2 and before starting it', () => {
-    expect(commands).toHaveLength(5);
-    expect(commands[2]).toContain('INSTALL_RKE2_TYPE=server');
-    expect(commands[3]).toBe(`rke2 server --cluster-reset --cluster-reset-restore-path=${snapshot}`);
-    expect(commands[4]).toBe('systemctl enable --now rke2-server.service');
+    expect(commands).toHaveLength(8);
+    expect(commands[4]).toContain('INSTALL_RKE2_TYPE=server');
+    expect(commands[5]).toBe(`rke2 server --cluster-reset --cluster-reset-restore-path=${snapshot}`);
+    expect(commands.slice(6)).toEqual(['systemctl daemon-reload', 'systemctl enable --now rke2-server.service']);
   });
 
   test.each<[string, Partial<Rke2NodeInput>, RegExp]>([
@@ -379,27 +478,11 @@ describe('rke2CloudConfig: validation', () => {
 
 // ---------------------------------------------------------------- tokens
 
-/**
- * Evaluates the Terraform expressions this builder emits (`base64encode` of a
- * reference or of `join("", [base64decode("..."), jsonencode(ref), ...])`), with the
- * references replaced by sample values, as OpenTofu would at apply time.
- */
+/** The user data as OpenTofu renders it at apply time, references replaced by samples. */
 function evaluate(userData: string, samples: Record<string, string>): string {
-  const ref = (expr: string) => {
-    if (!(expr in samples)) throw new Error(`no sample value for ${expr}`);
-    return samples[expr];
-  };
-  const item = (expr: string): string => {
-    const decode = /^base64decode\("([A-Za-z0-9+/=]*)"\)$/.exec(expr);
-    if (decode) return Buffer.from(decode[1], 'base64').toString('utf8');
-    const json = /^jsonencode\((.+)\)$/.exec(expr);
-    if (json) return JSON.stringify(ref(json[1]));
-    return ref(expr);
-  };
-  return userData.replace(/\$\{base64encode\((.*?)\)\}(?=\n)/g, (_, arg: string) => {
-    const joined = /^join\("", \[(.*)\]\)$/.exec(arg);
-    const text = joined ? joined[1].split(', ').map(item).join('') : item(arg);
-    return Buffer.from(text, 'utf8').toString('base64');
+  return evaluateTemplate(userData, (ref) => {
+    if (!(ref in samples)) throw new Error(`no sample value for ${ref}`);
+    return samples[ref];
   });
 }
 
@@ -423,8 +506,8 @@ describe('rke2CloudConfig: Terraform tokens', () => {
         },
         manifests: [
           {
-            name: 'openstack-cloud-controller-manager',
-            content: openstackCloudControllerManifest({
+            name: 'openstack-cloud-config',
+            content: openstackCloudConfigSecret({
               ...AUTH,
               applicationCredentialId: credential.id,
               applicationCredentialSecret: credential.secret,
@@ -462,7 +545,7 @@ describe('rke2CloudConfig: Terraform tokens', () => {
     });
     expect(byPath['/etc/rancher/rke2/config.yaml'].encoding).toBe('b64');
     expect(byPath['/etc/rancher/rke2/config.yaml'].content).toMatch(/^\$\{base64encode\(join\("", \[.*jsonencode\(var\.join_token\).*\]\)\)\}$/);
-    expect(byPath[`${MANIFESTS}/openstack-cloud-controller-manager.yaml`].content).toContain(
+    expect(byPath[`${MANIFESTS}/openstack-cloud-config.yaml`].content).toContain(
       `jsonencode(openstack_identity_application_credential_v3.${credential}.secret)`,
     );
     // The only interpolations are the base64encode calls.
@@ -478,17 +561,18 @@ describe('rke2CloudConfig: Terraform tokens', () => {
     expect(resolved.config.token).toBe(tricky);
     expect(resolved.config['tls-san']).toEqual(['10.30.0.10', '195.15.240.10']);
     expect(resolved.content(`${TLS}/etcd/peer-ca.crt`)).toBe(pem('CERTIFICATE etcd_peer'));
-    const chart = parse(resolved.content(`${MANIFESTS}/openstack-cloud-controller-manager.yaml`));
-    expect(parse(chart.spec.valuesContent).cloudConfig.global).toMatchObject({
-      'application-credential-id': 'abc123',
-      'application-credential-secret': tricky,
-    });
+    const secret = parse(resolved.content(`${MANIFESTS}/openstack-cloud-config.yaml`));
+    const ini = Buffer.from(secret.data['cloud.conf'], 'base64').toString('utf8');
+    expect(ini).toContain('application-credential-id = "abc123"\n');
+    // JSON string syntax, which gcfg reads back to the same value.
+    expect(ini).toContain(`application-credential-secret = ${JSON.stringify(tricky)}\n`);
   });
 
   function render_(text: string) {
     const doc = parse(text) as { write_files: WriteFile[] };
     const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f]));
-    const content = (path: string) => Buffer.from(files[path].content, 'base64').toString('utf8');
+    const content = (path: string) =>
+      files[path].encoding === 'b64' ? Buffer.from(files[path].content, 'base64').toString('utf8') : files[path].content;
     return { content, config: parse(content('/etc/rancher/rke2/config.yaml')) };
   }
 });

@@ -57,7 +57,8 @@ describe('NodePool', () => {
       const [portId] = Object.entries<any>(json.resource.openstack_networking_port_v2).find(([, p]) => p.name === instance.name)!;
       expect(instance.network).toEqual([{ port: `\${openstack_networking_port_v2.${portId}.id}` }]);
       expect(instance.key_pair).toBeUndefined();
-      expect(instance.lifecycle).toEqual({ ignore_changes: ['user_data', 'block_device'] });
+      expect(instance.lifecycle).toEqual({ ignore_changes: ['user_data', 'block_device', 'config_drive'] });
+      expect(instance.config_drive).toBe(true);
     }
   });
 

@@ -44,38 +44,55 @@ describe('ClusterPki', () => {
     expect(pki.serviceAccountKeyPem).not.toEqual(pki.serverCa.keyPem);
   });
 
-  test('signs a cluster-admin client certificate with the client CA, renewed a month before expiry', () => {
-    const admin = Object.values<any>(json.resource.tls_locally_signed_cert);
-    expect(admin).toHaveLength(1);
+  test('signs two client certificates with the client CA, renewed a month before expiry', () => {
+    const certs = Object.values<any>(json.resource.tls_locally_signed_cert);
+    expect(certs).toHaveLength(2);
     const clientCa = Object.entries<any>(json.resource.tls_self_signed_cert).find(([, c]) =>
       c.subject[0].common_name.startsWith('rke2-client-ca'),
     )!;
-    expect(admin[0]).toMatchObject({
-      ca_cert_pem: `\${tls_self_signed_cert.${clientCa[0]}.cert_pem}`,
-      ca_private_key_pem: clientCa[1].private_key_pem,
-      validity_period_hours: 8760,
-      early_renewal_hours: 720,
-      allowed_uses: ['client_auth', 'digital_signature', 'key_encipherment'],
-    });
-    const request = Object.values<any>(json.resource.tls_cert_request)[0];
-    expect(request.subject).toEqual([{ common_name: 'platform-admin', organization: 'system:masters' }]);
+    for (const cert of certs) {
+      expect(cert).toMatchObject({
+        ca_cert_pem: `\${tls_self_signed_cert.${clientCa[0]}.cert_pem}`,
+        ca_private_key_pem: clientCa[1].private_key_pem,
+        validity_period_hours: 8760,
+        early_renewal_hours: 720,
+        allowed_uses: ['client_auth', 'digital_signature', 'key_encipherment'],
+      });
+    }
+    const subjects = Object.values<any>(json.resource.tls_cert_request).map((r) => r.subject[0]);
+    expect(subjects).toEqual([
+      // Break-glass: system:masters bypasses RBAC.
+      { common_name: 'platform-admin', organization: 'system:masters' },
+      // The platform stacks': rights from a ClusterRoleBinding only, revocable.
+      { common_name: 'platform-deployer', organization: 'platform:deployers' },
+    ]);
+    expect(pki.platformDeployer.keyPem).not.toEqual(pki.admin.keyPem);
   });
 
-  test('makes a secure join token pinned to the server CA, from a generated secret', () => {
-    const password = Object.entries<any>(json.resource.random_password);
-    expect(password).toHaveLength(1);
-    expect(password[0][1]).toEqual({ length: 48, special: false });
+  test('makes secure join tokens pinned to the server CA: one for servers, another for agents', () => {
+    const passwords = Object.entries<any>(json.resource.random_password);
+    expect(passwords.map(([, p]) => p)).toEqual([
+      { length: 48, special: false },
+      { length: 48, special: false },
+    ]);
     const serverCa = Object.entries<any>(json.resource.tls_self_signed_cert).find(([, c]) =>
       c.subject[0].common_name.startsWith('rke2-server-ca'),
     )![0];
     const resolved = Testing.synthScope((scope) => {
       const p = new ClusterPki(scope, 'Pki', { clusterName: 'webhost-test' });
       new TerraformOutput(scope, 'token', { value: p.joinToken, sensitive: true });
+      new TerraformOutput(scope, 'agent', { value: p.agentJoinToken, sensitive: true });
+      new TerraformOutput(scope, 'agent_password', { value: p.agentTokenPassword, sensitive: true });
     });
-    const token = JSON.parse(resolved).output.token.value;
-    expect(token).toBe(
-      `\${join("", ["K10", sha256(tls_self_signed_cert.${serverCa}.cert_pem), "::server:", random_password.${password[0][0]}.result])}`,
-    );
+    const output = JSON.parse(resolved).output;
+    const ref = (name: string) => `random_password.${passwords.find(([id]) => id.includes(name))![0]}.result`;
+    const [server, agent] = [ref('JoinTokenSecret'), ref('AgentTokenSecret')];
+    const hash = `sha256(tls_self_signed_cert.${serverCa}.cert_pem)`;
+    expect(output.token.value).toBe(`\${join("", ["K10", ${hash}, "::server:", ${server}])}`);
+    // RKE2's `node` user: an agent token can join agents only.
+    expect(output.agent.value).toBe(`\${join("", ["K10", ${hash}, "::node:", ${agent}])}`);
+    expect(output.agent_password.value).toBe(`\${${agent}}`);
+    expect(server).not.toBe(agent);
   });
 
   test.each<[string, Partial<ClusterPkiProps>, string]>([

@@ -45,7 +45,11 @@ describe('platform stacks', () => {
       expect(remote.ClusterState).toMatchObject({ backend: 'local', config: { path: `../../../state/${env}.tfstate` } });
       const host = stack.provider.kubernetes[0].host;
       expect(host).toBe('${data.terraform_remote_state.ClusterState.outputs.api_endpoint}');
-      expect(stack.provider.helm[0].kubernetes.client_key).toBe('${data.terraform_remote_state.ClusterState.outputs.client_key}');
+      // The RBAC-bound platform certificate, never the break-glass system:masters one.
+      expect(stack.provider.helm[0].kubernetes.client_key).toBe('${data.terraform_remote_state.ClusterState.outputs.platform_client_key}');
+      expect(stack.provider.kubernetes[0].client_certificate).toBe(
+        '${data.terraform_remote_state.ClusterState.outputs.platform_client_certificate}',
+      );
       expect(stack.provider.kubernetes[0].cluster_ca_certificate).toBe(
         '${data.terraform_remote_state.ClusterState.outputs.cluster_ca_certificate}',
       );
@@ -80,8 +84,9 @@ describe('platform stacks', () => {
       ['tenant-guardrails', 'kube-system', MANIFESTS_CHART],
       ['k8s-monitoring', 'telemetry', CHARTS.k8sMonitoring],
     ];
-    expected(production, serving);
-    expected(testStack, serving);
+    const sites: [string, string, any][] = [['sites-deployer', 'kube-system', MANIFESTS_CHART]];
+    expected(production, [...serving, ...sites]);
+    expected(testStack, [...serving, ...sites]);
     expected(tools, [
       ...serving,
       ['mimir', 'monitoring', CHARTS.mimir],
@@ -168,7 +173,8 @@ describe('tenant guardrails', () => {
       expect(policy.spec.endpointSelector).toEqual({
         matchExpressions: [{ key: `k8s:io.cilium.k8s.namespace.labels.${TENANT_LABEL}`, operator: 'Exists' }],
       });
-      expect(policy.spec.enableDefaultDeny).toEqual({ ingress: true, egress: false });
+      // Default-deny both ways: this layer alone keeps tenants apart.
+      expect(policy.spec.enableDefaultDeny).toEqual({ ingress: true, egress: true });
       expect(policy.spec.ingress).toEqual([
         {
           fromEndpoints: [
@@ -179,10 +185,49 @@ describe('tenant guardrails', () => {
       ]);
       // No rule of this policy admits pods of (other) tenant namespaces.
       expect(JSON.stringify(policy.spec.ingress)).not.toContain(TENANT_LABEL);
+      // Egress: cluster DNS and the internet only, no other pod of the cluster.
+      expect(policy.spec.egress).toEqual([
+        {
+          toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],
+          toPorts: [{ ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] }],
+        },
+        { toEntities: ['world'] },
+      ]);
       expect(policy.spec.egressDeny).toEqual([
-        { toCIDR: ['169.254.169.254/32', config.environments[env].network.cidr, '10.43.0.1/32'] },
+        {
+          toCIDR: [
+            '10.0.0.0/8',
+            '172.16.0.0/12',
+            '192.168.0.0/16',
+            '100.64.0.0/10',
+            '169.254.0.0/16',
+            '169.254.169.254/32',
+            config.environments[env].network.cidr,
+            '10.43.0.1/32',
+            // The API's floating IP, from the cluster state.
+            '${data.terraform_remote_state.ClusterState.outputs.api_address}/32',
+          ],
+        },
         { toEntities: ['host', 'remote-node', 'kube-apiserver'] },
       ]);
+    }
+  });
+
+  test('no pod of the cluster, platform pods included, reaches the metadata service', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const [, policy] = valuesOf(releases(json[`${env}-platform`])['tenant-guardrails']).objects;
+      expect(policy).toEqual({
+        apiVersion: 'cilium.io/v2',
+        kind: 'CiliumClusterwideNetworkPolicy',
+        metadata: { name: 'metadata-service-deny' },
+        spec: {
+          description: expect.any(String),
+          endpointSelector: {},
+          // Selecting every pod must not put them in default-deny.
+          enableDefaultDeny: { ingress: false, egress: false },
+          egressDeny: [{ toCIDR: ['169.254.169.254/32'] }],
+        },
+      });
     }
   });
 });
@@ -235,10 +280,13 @@ describe('monitoring on tools', () => {
 
   test('the S3 keys reach the cluster only as a Kubernetes secret, from the cluster stack', () => {
     const s3 = secrets(tools)['object-storage'].data;
-    expect(s3.AWS_ACCESS_KEY_ID).toBe('${data.terraform_remote_state.ClusterState.outputs.s3_access_key}');
-    expect(s3.AWS_SECRET_ACCESS_KEY).toBe('${data.terraform_remote_state.ClusterState.outputs.s3_secret_key}');
-    expect(json.tools.output.s3_secret_key).toMatchObject({ sensitive: true });
-    expect(json.tools.output.s3_secret_key.value).toMatch(/^\$\{openstack_identity_ec2_credential_v3\.Cluster_Backups_S3Credential_\w+\.secret\}$/);
+    // The workloads' own credential, not the etcd snapshots'.
+    expect(s3.AWS_ACCESS_KEY_ID).toBe('${data.terraform_remote_state.ClusterState.outputs.workload_s3_access_key}');
+    expect(s3.AWS_SECRET_ACCESS_KEY).toBe('${data.terraform_remote_state.ClusterState.outputs.workload_s3_secret_key}');
+    expect(json.tools.output.workload_s3_secret_key).toMatchObject({ sensitive: true });
+    expect(json.tools.output.workload_s3_secret_key.value).toMatch(
+      /^\$\{openstack_identity_ec2_credential_v3\.Cluster_Backups_WorkloadS3Credential_\w+\.secret\}$/,
+    );
     for (const r of Object.values<any>(tools.resource.helm_release)) expect(r.values[0]).not.toContain('s3_secret_key');
     expect(envReference('AWS_ACCESS_KEY_ID')).toBe('$${AWS_ACCESS_KEY_ID}');
     expect(() => envReference('not a name')).toThrow(/not an environment variable name/);
@@ -356,7 +404,7 @@ describe('no secret literals', () => {
   test('secrets in the JSON are references to resources, variables or other states only', () => {
     for (const stack of [tools, production, testStack]) {
       for (const secret of Object.values<any>(stack.resource.kubernetes_secret_v1)) {
-        for (const [key, value] of Object.entries<string>(secret.data)) {
+        for (const [key, value] of Object.entries<string>(secret.data ?? {})) {
           if (/password|secret|users/i.test(key)) expect(value).toContain('${');
         }
       }

@@ -50,27 +50,36 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
     expect(stack.terraform.required_providers.tls).toEqual({ source: 'hashicorp/tls', version: '4.1.0' });
     expect(stack.terraform.required_providers.random).toEqual({ source: 'hashicorp/random', version: '3.7.2' });
     expect(Object.keys(stack.resource.tls_self_signed_cert)).toHaveLength(5);
-    expect(Object.keys(stack.resource.random_password)).toHaveLength(1);
+    // The server token and the agent token.
+    expect(Object.keys(stack.resource.random_password)).toHaveLength(2);
   });
 
-  test('outputs the API endpoint, the CA, the ingress address, and the admin credentials as sensitive', () => {
+  test('outputs the API, its CA, the addresses and the platform credentials, never the break-glass ones', () => {
+    const workload = name === 'tools' ? ['workload_s3_access_key', 'workload_s3_secret_key'] : [];
     const sensitive = Object.entries<any>(stack.output)
       .filter(([, o]) => o.sensitive)
       .map(([k]) => k)
       .sort();
-    expect(sensitive).toEqual(['client_certificate', 'client_key', 'kubeconfig', 's3_access_key', 's3_secret_key']);
-    expect(Object.keys(stack.output).sort()).toEqual([
-      'api_endpoint',
-      'backup_buckets',
-      'client_certificate',
-      'client_key',
-      'cluster_ca_certificate',
-      'ingress_ip',
-      'kubeconfig',
-      's3_access_key',
-      's3_secret_key',
-    ]);
+    expect(sensitive).toEqual(['platform_client_certificate', 'platform_client_key', ...workload]);
+    expect(Object.keys(stack.output).sort()).toEqual(
+      [
+        'api_address',
+        'api_endpoint',
+        'backup_buckets',
+        'cluster_ca_certificate',
+        'ingress_ip',
+        'platform_client_certificate',
+        'platform_client_key',
+        ...workload,
+      ].sort(),
+    );
     expect(stack.output.api_endpoint.value).toMatch(/^https:\/\/\$\{openstack_networking_floatingip_v2\.Cluster_ApiLoadBalancer_\w+\.address\}:6443$/);
+  });
+
+  test('keeps the break-glass kubeconfig (system:masters) in its state only, out of every output', () => {
+    const kubeconfig = stack.resource.terraform_data.break_glass_kubeconfig.input.kubeconfig;
+    expect(kubeconfig).toContain('tls_locally_signed_cert.Cluster_Pki_AdminCert_');
+    expect(JSON.stringify(stack.output)).not.toContain('Pki_Admin');
   });
 
   test('keeps its state in a relative local path outside cdktf.out', () => {

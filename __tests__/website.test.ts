@@ -279,21 +279,33 @@ describe('sites stacks of the example catalog', () => {
   const production = stacks['production-sites-01'];
   const testShard = stacks['test-sites-01'];
 
-  test('configure the pinned kubernetes provider from the cluster stack’s named outputs, through its encrypted state', () => {
+  test('authenticate as the sites deployer, read from the platform stack’s sites_access output only', () => {
     expect(production.terraform.required_providers.kubernetes).toEqual({ source: 'kubernetes', version: '2.38.0' });
-    const [state] = Object.values<any>(production.data.terraform_remote_state);
-    expect(state).toMatchObject({ backend: 'local', config: { path: '../../../state/production.tfstate' } });
+    // One state read: the platform stack's, never the cluster stack's (admin, platform and S3 credentials).
+    const states = Object.values<any>(production.data.terraform_remote_state);
+    expect(states).toHaveLength(1);
+    expect(states[0]).toMatchObject({ backend: 'local', config: { path: '../../../state/production-platform.tfstate' } });
     const [name] = Object.keys(production.data.terraform_remote_state);
     expect(production.provider.kubernetes).toEqual([
       {
-        host: `\${data.terraform_remote_state.${name}.outputs.api_endpoint}`,
-        cluster_ca_certificate: `\${data.terraform_remote_state.${name}.outputs.cluster_ca_certificate}`,
-        client_certificate: `\${data.terraform_remote_state.${name}.outputs.client_certificate}`,
-        client_key: `\${data.terraform_remote_state.${name}.outputs.client_key}`,
+        host: `\${data.terraform_remote_state.${name}.outputs.sites_access.host}`,
+        cluster_ca_certificate: `\${data.terraform_remote_state.${name}.outputs.sites_access.cluster_ca_certificate}`,
+        token: `\${data.terraform_remote_state.${name}.outputs.sites_access.token}`,
       },
     ]);
     expect(production.terraform.encryption.remote_state_data_sources).toBeDefined();
     expect(production.terraform.backend).toEqual({ local: { path: '../../../state/production-sites-01.tfstate' } });
+  });
+
+  test('deny every site the cluster API’s public address in its own policies too', () => {
+    const [name] = Object.keys(production.data.terraform_remote_state);
+    const egress = Object.values<any>(production.resource.kubernetes_network_policy_v1)
+      .filter((p) => p.metadata.name === 'allow-internet-egress')
+      .map((p) => p.spec.egress[0].to[0].ip_block.except);
+    expect(egress).toHaveLength(12);
+    for (const except of egress) {
+      expect(except).toContain(`\${data.terraform_remote_state.${name}.outputs.sites_access.api_address}/32`);
+    }
   });
 
   test('production holds every site, test only those that list it, under <name>.<testDomain>', () => {
@@ -301,6 +313,6 @@ describe('sites stacks of the example catalog', () => {
     const hosts = Object.values<any>(testShard.resource.kubernetes_ingress_v1).map((i) => i.spec.tls[0].hosts);
     expect(hosts).toEqual([['baeckerei-brunner.test.webhost.ch'], ['skischule-arosa.test.webhost.ch'], ['weingut-lavaux.test.webhost.ch']]);
     const [stateOfTest] = Object.values<any>(testShard.data.terraform_remote_state);
-    expect(stateOfTest.config.path).toBe('../../../state/test.tfstate');
+    expect(stateOfTest.config.path).toBe('../../../state/test-platform.tfstate');
   });
 });

@@ -44,7 +44,7 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
         state: config.state,
         cloud: config.cloud,
         cluster: clusters[environment],
-        after: [platform[environment]],
+        platform: platform[environment],
         shard,
         testDomain: catalog.testDomain,
       });

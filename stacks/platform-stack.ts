@@ -8,10 +8,18 @@ import { CertManager } from '../lib/platform/cert-manager';
 import type { PlatformLayerConfig } from '../lib/platform/config';
 import { IngressController, INGRESS_NAMESPACE } from '../lib/platform/ingress';
 import { Monitoring } from '../lib/platform/monitoring';
+import { SitesDeployer } from '../lib/platform/sites-deployer';
 import { TelemetryAgent, TELEMETRY_NAMESPACE } from '../lib/platform/telemetry-agent';
 import { TenantGuardrails } from '../lib/platform/tenant-guardrails';
 import { configureState } from '../lib/state/backend';
 import type { ClusterStack } from './cluster-stack';
+
+/**
+ * Output of production-platform and test-platform: the one thing the sites
+ * stacks read (API endpoint, CA, the sites deployer's token, the API's public
+ * address), so that their states hold no other credential.
+ */
+export const SITES_ACCESS_OUTPUT = 'sites_access';
 
 /** Variable of production-platform and test-platform holding the cluster's write-path password. */
 export const TELEMETRY_PASSWORD_VARIABLE = 'telemetry_password';
@@ -41,6 +49,8 @@ export class PlatformStack extends TerraformStack {
   readonly telemetry: TelemetryAgent;
   /** Only on tools. */
   readonly monitoring?: Monitoring;
+  /** The sites stacks' identity; not on tools, which has no sites. */
+  readonly sitesDeployer?: SitesDeployer;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
@@ -58,8 +68,9 @@ export class PlatformStack extends TerraformStack {
     const credentials = {
       host: clusterState.getString('api_endpoint'),
       clusterCaCertificate: clusterState.getString('cluster_ca_certificate'),
-      clientCertificate: clusterState.getString('client_certificate'),
-      clientKey: clusterState.getString('client_key'),
+      // Cluster-admin through a ClusterRoleBinding (revocable), not system:masters.
+      clientCertificate: clusterState.getString('platform_client_certificate'),
+      clientKey: clusterState.getString('platform_client_key'),
     };
     new KubernetesProvider(this, 'kubernetes', credentials);
     new HelmProvider(this, 'helm', { kubernetes: credentials });
@@ -76,6 +87,7 @@ export class PlatformStack extends TerraformStack {
       serviceCidr: cluster.kubernetes.serviceCidr,
       allowIngressFromNamespaces: [INGRESS_NAMESPACE, TELEMETRY_NAMESPACE],
       releaseNamespace: 'kube-system',
+      apiPublicAddress: clusterState.getString('api_address'),
     });
 
     let password: string;
@@ -86,8 +98,8 @@ export class PlatformStack extends TerraformStack {
           bucketNames: rke2.backups.bucketNames,
           s3EndpointHost: rke2.backups.s3EndpointHost,
           region: rke2.backups.region,
-          accessKey: clusterState.getString('s3_access_key'),
-          secretKey: clusterState.getString('s3_secret_key'),
+          accessKey: clusterState.getString('workload_s3_access_key'),
+          secretKey: clusterState.getString('workload_s3_secret_key'),
         },
         tenants: layer.tenants,
         grafanaHost: layer.tools.grafanaHost,
@@ -112,6 +124,17 @@ export class PlatformStack extends TerraformStack {
         description: `Grafana's admin password (user admin), https://${layer.tools.grafanaHost}`,
       });
     } else {
+      this.sitesDeployer = new SitesDeployer(this, 'SitesDeployer', { namespace: 'kube-system' });
+      new TerraformOutput(this, SITES_ACCESS_OUTPUT, {
+        sensitive: true,
+        description: 'What the sites stacks read: API endpoint and CA, the sites deployer token, the API public address',
+        value: {
+          host: credentials.host,
+          cluster_ca_certificate: credentials.clusterCaCertificate,
+          token: this.sitesDeployer.token,
+          api_address: clusterState.getString('api_address'),
+        },
+      });
       // Never read from tools' state: environments stay independent. The operator
       // copies tools-platform's telemetry_password_<env> output into CI.
       password = new TerraformVariable(this, TELEMETRY_PASSWORD_VARIABLE, {

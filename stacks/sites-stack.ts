@@ -7,27 +7,28 @@ import type { Shard, SitesCatalog } from '../lib/sites';
 import { Website } from '../lib/sites/website';
 import { configureState } from '../lib/state/backend';
 import type { ClusterStack } from './cluster-stack';
+import { SITES_ACCESS_OUTPUT, type PlatformStack } from './platform-stack';
 
 export interface SitesStackProps {
   readonly state: StateConfig;
   readonly cloud: CloudConfig;
-  /** The environment's cluster stack: the provider reads its outputs from its state. */
+  /** The environment's cluster stack: applied before this one, never read. */
   readonly cluster: ClusterStack;
-  readonly shard: Shard;
   /**
-   * Stacks to apply before this one without reading them: the environment's
-   * platform stack (ingress class, ClusterIssuer) comes before its sites.
-   * @default - none
+   * The environment's platform stack (ingress class, ClusterIssuer, the sites
+   * deployer): the provider reads its `sites_access` output, nothing else.
    */
-  readonly after?: readonly TerraformStack[];
+  readonly platform: PlatformStack;
+  readonly shard: Shard;
   /** The catalog's testDomain: on test a site is served as <name>.<testDomain>. */
   readonly testDomain: SitesCatalog['testDomain'];
 }
 
 /**
  * One shard of an environment's tenant websites (`production-sites-NN`). Its
- * kubernetes provider is configured from the cluster stack's named outputs,
- * read from that stack's (encrypted) state.
+ * kubernetes provider authenticates as the sites deployer (RBAC-bound to
+ * `site-*` namespaces), read from the platform stack's `sites_access` output:
+ * this state never holds the cluster's admin or platform credentials.
  */
 export class SitesStack extends TerraformStack {
   readonly websites: readonly Website[];
@@ -36,17 +37,19 @@ export class SitesStack extends TerraformStack {
     super(scope, id);
     const { cluster, shard } = props;
     configureState(this, props.state, props.cloud);
-    // The cluster stack's own outputs (api_endpoint, ...), not cdktf's generated
-    // cross-stack outputs: the cluster stacks stay unchanged by the sites.
-    const clusterState = cluster.ensureBackendExists().getRemoteStateDataSource(this, 'ClusterState', cluster.node.id);
+    const platformState = props.platform
+      .ensureBackendExists()
+      .getRemoteStateDataSource(this, 'PlatformState', props.platform.node.id);
     this.addDependency(cluster);
-    for (const stack of props.after ?? []) this.addDependency(stack);
+    this.addDependency(props.platform);
+    const access = (key: string) => platformState.getString(`${SITES_ACCESS_OUTPUT}.${key}`);
     new KubernetesProvider(this, 'kubernetes', {
-      host: clusterState.getString('api_endpoint'),
-      clusterCaCertificate: clusterState.getString('cluster_ca_certificate'),
-      clientCertificate: clusterState.getString('client_certificate'),
-      clientKey: clusterState.getString('client_key'),
+      host: access('host'),
+      clusterCaCertificate: access('cluster_ca_certificate'),
+      token: access('token'),
     });
+    // The API's public address: a site's own policies deny it too (the cluster-wide layer does).
+    const deniedEgressCidrs = [`${access('api_address')}/32`];
     this.websites = shard.sites.map(
       (site) =>
         new Website(this, site.name, {
@@ -57,6 +60,7 @@ export class SitesStack extends TerraformStack {
           healthPath: site.healthPath,
           ...site.resources,
           ...site.autoscaling,
+          deniedEgressCidrs,
         }),
     );
   }

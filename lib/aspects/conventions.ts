@@ -15,3 +15,10 @@ export const POD_SECURITY_LABELS = [
 
 /** The Pod Security Standard tenant namespaces enforce. */
 export const POD_SECURITY_LEVEL = 'restricted';
+
+/**
+ * Address blocks a tenant may never reach, in both isolation layers: private
+ * networks (RFC 1918), carrier-grade NAT (RFC 6598), and link-local with the
+ * cloud's metadata service (169.254.169.254).
+ */
+export const NON_PUBLIC_BLOCKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'] as const;

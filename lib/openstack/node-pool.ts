@@ -134,11 +134,16 @@ export class NodePool extends Construct {
             },
           ],
           network: [{ port: node.port.id }],
+          // cloud-init reads the user data from the config drive, where only root
+          // can read it; the node then blocks the metadata service for good.
+          configDrive: true,
           schedulerHints: [{ group: this.serverGroup.id }],
           userData: index === 0 ? (props.firstNodeUserData ?? props.userData) : props.userData,
           metadata: p.metadata ?? { role: p.role, pool: p.poolName },
           tags: p.tags,
-          lifecycle: { ignoreChanges: ['user_data', 'block_device'] },
+          // A changed boot (user data, image, config drive) reaches new nodes only:
+          // changing it never replaces the running ones.
+          lifecycle: { ignoreChanges: ['user_data', 'block_device', 'config_drive'] },
         }),
     );
     return this.launched;

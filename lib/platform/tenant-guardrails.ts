@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { TENANT_LABEL } from '../aspects/conventions';
+import { NON_PUBLIC_BLOCKS, TENANT_LABEL } from '../aspects/conventions';
 import { formatAddress, parseCidr } from '../net/cidr';
 import type { KubernetesObject } from './helm-values';
 import { ManifestsRelease } from './release';
@@ -7,6 +7,9 @@ import { ManifestsRelease } from './release';
 /** The cloud metadata service (OpenStack and others). */
 export const METADATA_ADDRESS = '169.254.169.254/32';
 export const TENANT_GUARDRAIL_POLICY = 'tenant-guardrails';
+/** The policy that keeps every pod, platform ones included, from the metadata service. */
+export const METADATA_DENY_POLICY = 'metadata-service-deny';
+
 
 export interface TenantGuardrailsProps {
   /** The cluster network (nodes, load balancer VIPs): environments.<env>.network.cidr. */
@@ -17,26 +20,43 @@ export interface TenantGuardrailsProps {
   readonly allowIngressFromNamespaces: readonly string[];
   /** Namespace the release record lives in (a platform namespace). */
   readonly releaseNamespace: string;
+  /**
+   * The Kubernetes API's public address (the API load balancer's floating IP;
+   * a token is fine): public, but its listener admits the node network that
+   * tenant traffic leaves from, so it is denied explicitly.
+   * @default - not denied beyond the private ranges
+   */
+  readonly apiPublicAddress?: string;
 }
 
 /**
  * The cluster-wide half of the tenants' double network policy: one
  * CiliumClusterwideNetworkPolicy for every pod in a namespace labelled with
- * TENANT_LABEL, which holds even if the tenant's own NetworkPolicies are deleted.
+ * TENANT_LABEL, which alone keeps tenants apart, even if the tenant's own
+ * NetworkPolicies are deleted.
  *
  * - Ingress is default-deny: only the listed platform namespaces are allowed
  *   here; the tenant's own policies may add their namespace. Pods of other
  *   tenants are never allowed by this policy, and without the tenant's policies
  *   nothing else is.
- * - Egress to the cloud metadata address, the node network, the nodes
- *   themselves and the Kubernetes API is denied. Deny rules win over any allow,
- *   so no tenant policy can reopen them.
+ * - Egress is default-deny too: allowed are cluster DNS and the public
+ *   internet (Cilium's `world`), nothing else in the cluster.
+ * - Denied whatever any policy allows (deny rules win): the private and
+ *   link-local ranges (the metadata service), the node network, the nodes
+ *   themselves, the Kubernetes API (its ClusterIP, its endpoints and its public
+ *   address).
+ *
+ * A second policy denies the metadata service to every pod of the cluster,
+ * platform pods included, without putting them in default-deny; host-network
+ * pods are kept from it by the nodes' own rules (see the cloud-init builder's
+ * metadata guard).
  *
  * Delivered through the platform-manifests chart (see ManifestsRelease): it plans
  * without a reachable cluster; Cilium's CRDs exist from the cluster's first boot.
  */
 export class TenantGuardrails extends Construct {
   readonly policy: KubernetesObject;
+  readonly metadataPolicy: KubernetesObject;
   readonly release: ManifestsRelease;
   /** The Kubernetes API's ClusterIP (first address of the service network), as /32. */
   readonly apiServiceAddress: string;
@@ -57,23 +77,51 @@ export class TenantGuardrails extends Construct {
       spec: {
         description: `Tenant isolation for every namespace labelled ${TENANT_LABEL}; managed by the platform stack`,
         endpointSelector: tenantPods,
-        enableDefaultDeny: { ingress: true, egress: false },
+        enableDefaultDeny: { ingress: true, egress: true },
         ingress: [
           {
             fromEndpoints: props.allowIngressFromNamespaces.map((ns) => ({ matchLabels: { 'k8s:io.kubernetes.pod.namespace': ns } })),
           },
         ],
+        egress: [
+          {
+            toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],
+            toPorts: [{ ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] }],
+          },
+          { toEntities: ['world'] },
+        ],
         egressDeny: [
-          { toCIDR: [METADATA_ADDRESS, props.networkCidr, this.apiServiceAddress] },
+          {
+            toCIDR: [
+              // Cilium's CIDR rules match addresses outside the cluster only.
+              ...NON_PUBLIC_BLOCKS,
+              METADATA_ADDRESS,
+              props.networkCidr,
+              this.apiServiceAddress,
+              ...(props.apiPublicAddress !== undefined ? [`${props.apiPublicAddress}/32`] : []),
+            ],
+          },
           // Nodes and the API server have identities of their own in Cilium: CIDR rules do not match them.
           { toEntities: ['host', 'remote-node', 'kube-apiserver'] },
         ],
       },
     };
+    this.metadataPolicy = {
+      apiVersion: 'cilium.io/v2',
+      kind: 'CiliumClusterwideNetworkPolicy',
+      metadata: { name: METADATA_DENY_POLICY },
+      spec: {
+        description: 'No pod reaches the cloud metadata service (the nodes user data holds cluster secrets); managed by the platform stack',
+        endpointSelector: {},
+        // A deny only: selecting every pod must not put them all in default-deny.
+        enableDefaultDeny: { ingress: false, egress: false },
+        egressDeny: [{ toCIDR: [METADATA_ADDRESS] }],
+      },
+    };
     this.release = new ManifestsRelease(this, 'Policy', {
       name: TENANT_GUARDRAIL_POLICY,
       namespace: props.releaseNamespace,
-      objects: [this.policy],
+      objects: [this.policy, this.metadataPolicy],
     });
   }
 }

@@ -100,6 +100,59 @@ export const RKE2_CIS_SYSCTLS: Readonly<Record<string, string>> = {
   'kernel.panic_on_oops': '1',
 };
 
+/** The cloud metadata service's addresses (OpenStack serves both). */
+export const METADATA_SERVICE_ADDRESSES = { ipv4: '169.254.169.254', ipv6: 'fe80::a9fe:a9fe' } as const;
+/** nftables rules that keep the node and its pods from the metadata service. */
+export const METADATA_GUARD_RULES_PATH = '/etc/rke2-metadata-guard.nft';
+/** The systemd unit that loads them at every boot, before RKE2 starts. */
+export const METADATA_GUARD_UNIT = 'rke2-metadata-guard.service';
+const NFT_TABLE = 'inet rke2_metadata_guard';
+
+/**
+ * The nftables ruleset of the metadata guard: a table of its own, hooked
+ * before the filter tables iptables-nft, kube-proxy and Cilium manage
+ * (priority -10 < 0). A drop in any base chain is final, so no accept rule of
+ * theirs reopens the address: not for node processes and host-network pods
+ * (output), not for pod traffic the node routes (forward). Reloading replaces
+ * the table whole.
+ */
+export function metadataGuardRules(): string {
+  const { ipv4, ipv6 } = METADATA_SERVICE_ADDRESSES;
+  const chain = (hook: string) =>
+    [
+      `  chain ${hook} {`,
+      `    type filter hook ${hook} priority -10; policy accept;`,
+      `    ip daddr ${ipv4} counter drop`,
+      `    ip6 daddr ${ipv6} counter drop`,
+      '  }',
+    ].join('\n');
+  return [`table ${NFT_TABLE}`, `delete table ${NFT_TABLE}`, `table ${NFT_TABLE} {`, chain('output'), chain('forward'), '}', ''].join('\n');
+}
+
+function metadataGuardUnit(): string {
+  return [
+    '[Unit]',
+    'Description=Keep the node and its pods from the cloud metadata service (the user data holds cluster secrets)',
+    'DefaultDependencies=no',
+    'Before=network-pre.target',
+    'Wants=network-pre.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/usr/sbin/nft -f ${METADATA_GUARD_RULES_PATH}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** A drop-in that keeps RKE2 from starting unless the guard's rules are loaded. */
+function rke2NeedsGuard(): string {
+  return ['[Unit]', `Requires=${METADATA_GUARD_UNIT}`, `After=${METADATA_GUARD_UNIT}`, ''].join('\n');
+}
+
 /** Scheduled etcd snapshots, kept locally and in S3-compatible object storage. */
 export interface Rke2EtcdSnapshots {
   /** Cron expression (5 fields), e.g. `0 *\/6 * * *`. */
@@ -133,8 +186,18 @@ export interface Rke2NodeInput {
   readonly role: 'server' | 'agent';
   /** Pinned RKE2 release, e.g. `v1.34.3+rke2r3` (INSTALL_RKE2_VERSION). */
   readonly version: string;
-  /** Cluster join token (a token; sensitive). */
+  /**
+   * Join token (a token; sensitive): on servers the server token
+   * (`K10<hash>::server:<secret>`), on agents the agent token
+   * (`K10<hash>::node:<secret>`), never the server token.
+   */
   readonly token: string;
+  /**
+   * Servers only, required there: the password agents join with (RKE2
+   * `agent-token`, the `node` user). Without it RKE2 lets agents join with the
+   * server token, which also joins servers and hands out the CAs.
+   */
+  readonly agentTokenPassword?: string;
   /**
    * Supervisor URL of the cluster, `https://<API load balancer private VIP>:9345`.
    * @default - none: this node is the bootstrap server and initializes etcd
@@ -195,6 +258,16 @@ export interface Rke2NodeInput {
    * @default true
    */
   readonly cisProfile?: boolean;
+  /**
+   * Drop every packet to the cloud metadata service (169.254.169.254 and
+   * fe80::a9fe:a9fe) from the node and from everything it forwards, from the
+   * first boot on, with an nftables table of its own whose drop no other
+   * table's accept can undo; RKE2 does not start unless the rules are loaded.
+   * The user data (CA keys, tokens, credentials) must then come from the
+   * config drive, where only root can read it: boot the node with one.
+   * @default true
+   */
+  readonly blockMetadataService?: boolean;
   /**
    * Bootstrap server only: before its first start, restore etcd from this snapshot
    * (a file name in the backup bucket, e.g. `etcd-snapshot-webhost-production-server-1-1764288000`)
@@ -295,7 +368,13 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
   if (literal(input.version) && !VERSION_PATTERN.test(input.version)) {
     bad('version', input.version, 'must be a pinned RKE2 release like v1.34.3+rke2r3');
   }
-  if (literal(input.token) && input.token.length === 0) bad('token', input.token, 'must not be empty');
+  if (literal(input.token) && input.token.length === 0) bad('token', '', 'must not be empty');
+  if (!server && literal(input.token) && /::server:/.test(input.token)) {
+    problems.push('token: (server token): an agent must join with the agent token (K10<hash>::node:<secret>), never the server token');
+  }
+  if (server && input.agentTokenPassword === undefined) {
+    problems.push('agentTokenPassword: (missing): servers need it, else agents join with the server token; pass the PKI agent token password');
+  }
   if (input.serverUrl === undefined) {
     if (!server) bad('serverUrl', undefined, 'an agent needs the supervisor URL https://<api VIP>:9345');
   } else if (literal(input.serverUrl) && !/^https:\/\/[^/\s:]+:9345$/.test(input.serverUrl)) {
@@ -332,6 +411,7 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
   });
 
   const serverOnly = {
+    agentTokenPassword: input.agentTokenPassword,
     tlsSan: input.tlsSan,
     disable: input.disable,
     etcdSnapshots: input.etcdSnapshots,
@@ -398,11 +478,11 @@ function writeFile(path: string, permissions: string, content: string): WriteFil
 }
 
 /**
- * `base64encode(content)` as a Terraform expression. Literal runs of the content are
- * passed as `base64decode("<base64>")`, so no quote, backslash, newline or template
- * sequence of theirs needs escaping in the expression.
+ * `base64encode(content)` as a Terraform expression, for text holding tokens. Literal
+ * runs of the content are passed as `base64decode("<base64>")`, so no quote,
+ * backslash, newline or template sequence of theirs needs escaping in the expression.
  */
-function terraformBase64(content: string): string {
+export function terraformBase64(content: string): string {
   const parts: string[] = [];
   let last = 0;
   for (const match of content.matchAll(TOKEN_MARKER)) {
@@ -425,6 +505,7 @@ function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
   const server = input.role === 'server';
   const cis = input.cisProfile ?? true;
   const config: Record<string, unknown> = { token: yamlSafe(input.token) };
+  if (server && input.agentTokenPassword !== undefined) config['agent-token'] = yamlSafe(input.agentTokenPassword);
   if (input.serverUrl !== undefined) config.server = yamlSafe(input.serverUrl);
   if (server && input.tlsSan?.length) config['tls-san'] = input.tlsSan.map(yamlSafe);
   if (server) {
@@ -465,6 +546,10 @@ function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
 function runcmd(input: Rke2NodeInput): Array<string | string[]> {
   const service = input.role === 'server' ? 'rke2-server.service' : 'rke2-agent.service';
   const steps: Array<string | string[]> = [];
+  if (input.blockMetadataService ?? true) {
+    // First, before anything that could be exposed starts on this node.
+    steps.push(['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', METADATA_GUARD_UNIT]);
+  }
   if (input.cisProfile ?? true) {
     // The CIS profile makes RKE2 exit at start unless these hold (docs.rke2.io hardening
     // guide): kernel parameters applied, and on servers an `etcd` system user and group.
@@ -487,7 +572,8 @@ function runcmd(input: Rke2NodeInput): Array<string | string[]> {
     // the normal start below brings the restored cluster up.
     steps.push(['rke2', 'server', '--cluster-reset', `--cluster-reset-restore-path=${input.restoreSnapshot}`]);
   }
-  steps.push(['systemctl', 'enable', '--now', service]);
+  // The install script adds the unit file: reload so that it and its drop-ins count.
+  steps.push(['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', service]);
   return steps;
 }
 
@@ -508,6 +594,12 @@ export function rke2CloudConfig(input: Rke2NodeInput): string {
     const sysctls = Object.entries(RKE2_CIS_SYSCTLS).map(([key, value]) => `${key} = ${value}\n`);
     files.push(writeFile(RKE2_CIS_SYSCTL_PATH, '0644', sysctls.join('')));
   }
+  if (input.blockMetadataService ?? true) {
+    const service = input.role === 'server' ? 'rke2-server.service' : 'rke2-agent.service';
+    files.push(writeFile(METADATA_GUARD_RULES_PATH, '0644', metadataGuardRules()));
+    files.push(writeFile(`/etc/systemd/system/${METADATA_GUARD_UNIT}`, '0644', metadataGuardUnit()));
+    files.push(writeFile(`/etc/systemd/system/${service}.d/10-metadata-guard.conf`, '0644', rke2NeedsGuard()));
+  }
   if (input.caFiles) {
     for (const spec of RKE2_CA_FILES) {
       const pair = input.caFiles[spec.field];
@@ -519,7 +611,10 @@ export function rke2CloudConfig(input: Rke2NodeInput): string {
   for (const manifest of input.manifests ?? []) {
     files.push(writeFile(`${RKE2_MANIFESTS_DIR}/${manifest.name}.yaml`, '0600', manifest.content));
   }
-  const document = `#cloud-config\n${toYaml({ write_files: files, runcmd: runcmd(input) })}`;
+  const guard = input.blockMetadataService ?? true;
+  // nftables ships with Ubuntu's server images; installing it makes sure (a no-op where present).
+  const packages = guard ? { package_update: true, packages: ['nftables'] } : {};
+  const document = `#cloud-config\n${toYaml({ ...packages, write_files: files, runcmd: runcmd(input) })}`;
   // Outside tokens, Terraform must see no template sequence: it would interpolate it.
   const outsideTokens = document.replace(TOKEN_MARKER, '');
   if (/[$%]\{/.test(outsideTokens)) {
@@ -533,7 +628,9 @@ export function rke2CloudConfig(input: Rke2NodeInput): string {
 // import cycle is harmless).
 export {
   cinderCsiManifest,
+  openstackCloudConfigSecret,
   openstackCloudControllerManifest,
+  platformDeployerBindingManifest,
   CINDER_CSI_CHART,
   OPENSTACK_CCM_CHART,
   type CinderCsiProps,

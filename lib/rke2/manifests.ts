@@ -1,14 +1,15 @@
-import { toYaml, yamlSafe } from './cloud-init';
+import { Fn, Token } from 'cdktf';
+import { terraformBase64, toYaml, yamlSafe } from './cloud-init';
 
 /**
  * HelmChart manifests (helm.cattle.io/v1, applied by RKE2's helm controller) for the
  * OpenStack integration of a cluster: the cloud controller manager and Cinder CSI.
  * Each function returns YAML text for `Rke2NodeInput.manifests[].content`.
  *
- * Credentials are tokens embedded in `valuesContent`: each is wrapped in Terraform's
- * `jsonencode`, so the resolved value is a quoted, escaped YAML scalar whatever it
- * holds. The charts then quote them again in the INI cloud.conf (Helm's `quote`); that
- * INI quoting is safe for what Keystone generates (hex ids, url-safe base64 secrets).
+ * No credential is in a HelmChart: the charts' values end up readable in the
+ * HelmChart objects (not encrypted at rest, copied into every etcd snapshot). Both
+ * charts read the `cloud-config` Secret, written by {@link openstackCloudConfigSecret}
+ * (Secrets are encrypted at rest: `secrets-encryption`).
  */
 
 /** The chart repository of kubernetes/cloud-provider-openstack. */
@@ -22,7 +23,7 @@ export const OPENSTACK_CCM_CHART = { name: 'openstack-cloud-controller-manager',
 /** openstack-cinder-csi chart, pinned: 2.34.1 ships cinder-csi-plugin v1.34.1. */
 export const CINDER_CSI_CHART = { name: 'openstack-cinder-csi', version: '2.34.1' } as const;
 
-/** Name of the Secret (key `cloud.conf`) the CCM chart creates and Cinder CSI reuses. */
+/** Name of the Secret (key `cloud.conf`) the CCM and Cinder CSI read. */
 export const CLOUD_CONFIG_SECRET = 'cloud-config';
 
 /** How the in-cluster OpenStack integrations authenticate. */
@@ -37,7 +38,7 @@ export interface OpenStackCloudAuth {
   readonly applicationCredentialSecret: string;
 }
 
-export interface OpenStackCloudControllerProps extends OpenStackCloudAuth {
+export interface OpenStackCloudControllerProps {
   /**
    * Cluster name the CCM passes to OpenStack (`--cluster-name`).
    * @default 'kubernetes'
@@ -50,7 +51,7 @@ export interface OpenStackCloudControllerProps extends OpenStackCloudAuth {
   readonly chartVersion?: string;
 }
 
-export interface CinderCsiProps extends OpenStackCloudAuth {
+export interface CinderCsiProps {
   /**
    * Cluster id stamped on the volumes Cinder CSI creates (`cinder.csi.openstack.org/cluster`).
    * @default 'kubernetes'
@@ -97,18 +98,10 @@ function helmChart(name: string, version: string, bootstrap: boolean, values: Re
  * whose VM is gone. Its service and route controllers are off: load balancers are
  * Octavia resources created by Terraform, never from Services, and Cilium routes pods.
  */
-export function openstackCloudControllerManifest(props: OpenStackCloudControllerProps): string {
+export function openstackCloudControllerManifest(props: OpenStackCloudControllerProps = {}): string {
   const values = {
-    secret: { enabled: true, create: true, name: CLOUD_CONFIG_SECRET },
-    cloudConfig: {
-      global: {
-        'auth-url': yamlSafe(props.authUrl),
-        region: yamlSafe(props.region),
-        'application-credential-id': yamlSafe(props.applicationCredentialId),
-        'application-credential-secret': yamlSafe(props.applicationCredentialSecret),
-      },
-      loadBalancer: { enabled: false },
-    },
+    // The Secret is ours (openstackCloudConfigSecret): the chart only mounts it.
+    secret: { enabled: true, create: false, name: CLOUD_CONFIG_SECRET },
     enabledControllers: ['cloud-node', 'cloud-node-lifecycle'],
     cluster: { name: props.clusterName ?? 'kubernetes' },
     // RKE2 labels its servers node-role.kubernetes.io/control-plane=true (the chart's
@@ -135,11 +128,8 @@ export function openstackCloudControllerManifest(props: OpenStackCloudController
  * HelmChart of the Cinder CSI driver, reading the cloud config Secret the CCM chart
  * creates, and a default StorageClass on the given Cinder volume type with volume
  * expansion and topology-aware binding.
- *
- * `props` carries the credentials only for symmetry with the CCM and so that a caller
- * cannot forget the CCM: Cinder CSI reads the same Secret, so this manifest holds none.
  */
-export function cinderCsiManifest(props: CinderCsiProps): string {
+export function cinderCsiManifest(props: CinderCsiProps = {}): string {
   const volumeType = props.volumeType ?? 'CEPH_1_perf1';
   const storageClassName = props.storageClassName ?? `cinder-${volumeType.toLowerCase().replace(/_/g, '-')}`;
   const values = {
@@ -162,4 +152,60 @@ export function cinderCsiManifest(props: CinderCsiProps): string {
   };
   const chart = helmChart(CINDER_CSI_CHART.name, props.chartVersion ?? CINDER_CSI_CHART.version, false, values);
   return `${toYaml(chart)}---\n${toYaml(storageClass)}`;
+}
+
+/** A cloud.conf value: a gcfg quoted string (JSON string syntax), computed by Terraform for a token. */
+function iniValue(value: string): string {
+  return Token.isUnresolved(value) ? Fn.jsonencode(value) : JSON.stringify(value);
+}
+
+/**
+ * The `cloud-config` Secret (kube-system, key `cloud.conf`) the OpenStack cloud
+ * controller manager and Cinder CSI read: Keystone URL, region and the application
+ * credential, and the metadata search order. Only the config drive is searched: the
+ * nodes block the metadata service (see `Rke2NodeInput.blockMetadataService`).
+ *
+ * The INI text is base64 encoded (by Terraform where it holds tokens) into the Secret's
+ * `data`, so no value can break the YAML, and values are JSON-quoted (gcfg reads
+ * `"..."` with the same escapes).
+ */
+export function openstackCloudConfigSecret(auth: OpenStackCloudAuth): string {
+  const ini = [
+    '[Global]',
+    `auth-url = ${iniValue(auth.authUrl)}`,
+    `region = ${iniValue(auth.region)}`,
+    `application-credential-id = ${iniValue(auth.applicationCredentialId)}`,
+    `application-credential-secret = ${iniValue(auth.applicationCredentialSecret)}`,
+    '',
+    '[Metadata]',
+    'search-order = configDrive',
+    '',
+    '[LoadBalancer]',
+    'enabled = false',
+    '',
+  ].join('\n');
+  const data = Token.isUnresolved(ini) ? yamlSafe(terraformBase64(ini)) : Buffer.from(ini, 'utf8').toString('base64');
+  return toYaml({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: CLOUD_CONFIG_SECRET, namespace: 'kube-system' },
+    data: { 'cloud.conf': data },
+  });
+}
+
+/**
+ * The ClusterRoleBinding that makes the platform stacks' certificate group
+ * (`PLATFORM_DEPLOYERS_GROUP`) cluster-admin. Through RBAC, not system:masters:
+ * `kubectl delete clusterrolebinding platform-deployers` (with the break-glass
+ * admin certificate) revokes it without re-keying the client CA.
+ */
+export function platformDeployerBindingManifest(group: string): string {
+  return toYaml({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'platform-deployers', labels: { 'app.kubernetes.io/managed-by': 'rke2-manifests' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+  });
 }

@@ -35,6 +35,15 @@ export interface ClusterPkiProps {
   readonly adminName?: string;
 }
 
+/**
+ * Group of the platform stacks' client certificate. Bound to cluster-admin by a
+ * ClusterRoleBinding the servers apply (see `platformDeployerBindingManifest`),
+ * not by `system:masters`: deleting the binding revokes it.
+ */
+export const PLATFORM_DEPLOYERS_GROUP = 'platform:deployers';
+/** Common name (user name) of the platform stacks' client certificate. */
+export const PLATFORM_DEPLOYER_USER = 'platform-deployer';
+
 /** Hours of validity below which tofu renews the admin certificate. */
 const ADMIN_EARLY_RENEWAL_HOURS = 30 * 24;
 
@@ -60,13 +69,33 @@ export class ClusterPki extends Construct {
   readonly etcdPeerCa: KeyPairPem;
   /** PEM private key that signs service-account tokens (RKE2's service.key). */
   readonly serviceAccountKeyPem: string;
-  /** The admin client certificate (cluster-admin through system:masters). */
+  /**
+   * The break-glass admin client certificate (cluster-admin through
+   * system:masters, which RBAC cannot revoke): for operators only, never handed
+   * to a stack.
+   */
   readonly admin: KeyPairPem;
   /**
-   * The secure join token `K10<sha256 of the server CA>::server:<secret>`:
-   * joining nodes verify the server CA against the hash before trusting it.
+   * The platform stacks' client certificate: user `platform-deployer`, group
+   * {@link PLATFORM_DEPLOYERS_GROUP}, whose rights come from RBAC only.
+   */
+  readonly platformDeployer: KeyPairPem;
+  /**
+   * The servers' secure join token `K10<sha256 of the server CA>::server:<secret>`:
+   * joining nodes verify the server CA against the hash before trusting it. It
+   * joins servers only: whoever holds it can join a server and read the CAs.
    */
   readonly joinToken: string;
+  /**
+   * The password servers accept from agents (their `agent-token`): RKE2's
+   * `node` user. Servers only; agents get {@link agentJoinToken}.
+   */
+  readonly agentTokenPassword: string;
+  /**
+   * The agents' secure join token `K10<sha256 of the server CA>::node:<password>`:
+   * it lets a node join as an agent, never as a server.
+   */
+  readonly agentJoinToken: string;
 
   constructor(scope: Construct, id: string, props: ClusterPkiProps) {
     super(scope, id);
@@ -108,25 +137,33 @@ export class ClusterPki extends Construct {
     this.serviceAccountKeyPem = new PrivateKey(this, 'ServiceAccountKey', { algorithm: 'RSA', rsaBits: 2048 })
       .privateKeyPem;
 
-    const adminKey = new PrivateKey(this, 'AdminKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
-    const adminRequest = new CertRequest(this, 'AdminCertRequest', {
-      privateKeyPem: adminKey.privateKeyPem,
-      subject: [{ commonName: props.adminName ?? 'platform-admin', organization: 'system:masters' }],
-    });
-    const adminCert = new LocallySignedCert(this, 'AdminCert', {
-      certRequestPem: adminRequest.certRequestPem,
-      caCertPem: this.clientCa.certPem,
-      caPrivateKeyPem: this.clientCa.keyPem,
-      validityPeriodHours: adminHours,
-      earlyRenewalHours: ADMIN_EARLY_RENEWAL_HOURS,
-      allowedUses: ['client_auth', 'digital_signature', 'key_encipherment'],
-    });
-    this.admin = { certPem: adminCert.certPem, keyPem: adminKey.privateKeyPem };
+    const client = (cid: string, commonName: string, organization: string): KeyPairPem => {
+      const key = new PrivateKey(this, `${cid}Key`, { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+      const request = new CertRequest(this, `${cid}CertRequest`, {
+        privateKeyPem: key.privateKeyPem,
+        subject: [{ commonName, organization }],
+      });
+      const cert = new LocallySignedCert(this, `${cid}Cert`, {
+        certRequestPem: request.certRequestPem,
+        caCertPem: this.clientCa.certPem,
+        caPrivateKeyPem: this.clientCa.keyPem,
+        validityPeriodHours: adminHours,
+        earlyRenewalHours: ADMIN_EARLY_RENEWAL_HOURS,
+        allowedUses: ['client_auth', 'digital_signature', 'key_encipherment'],
+      });
+      return { certPem: cert.certPem, keyPem: key.privateKeyPem };
+    };
+    this.admin = client('Admin', props.adminName ?? 'platform-admin', 'system:masters');
+    this.platformDeployer = client('PlatformDeployer', PLATFORM_DEPLOYER_USER, PLATFORM_DEPLOYERS_GROUP);
 
     const secret = new Password(this, 'JoinTokenSecret', { length: 48, special: false });
     // RKE2 serves the server CA file as-is on /cacerts; its SHA-256 pins it.
     // One function call rather than a string with tokens inside, so that
     // callers can pass it to other functions (jsonencode) as a single token.
-    this.joinToken = Fn.join('', ['K10', Fn.sha256(this.serverCa.certPem), '::server:', secret.result]);
+    const caHash = Fn.sha256(this.serverCa.certPem);
+    this.joinToken = Fn.join('', ['K10', caHash, '::server:', secret.result]);
+    // A separate secret: an agent's user data must not carry the server token.
+    this.agentTokenPassword = new Password(this, 'AgentTokenSecret', { length: 48, special: false }).result;
+    this.agentJoinToken = Fn.join('', ['K10', caHash, '::node:', this.agentTokenPassword]);
   }
 }

@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput } from 'cdktf';
+import { DataResource, Fn, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { DataOpenstackImagesImageV2 } from '../../.gen/providers/openstack/data-openstack-images-image-v2';
@@ -9,8 +9,15 @@ import { ClusterNetwork } from '../openstack/cluster-network';
 import { LoadBalancer } from '../openstack/load-balancer';
 import { NodePool } from '../openstack/node-pool';
 import { ClusterSecurityGroups } from '../openstack/security-groups';
-import { cinderCsiManifest, openstackCloudControllerManifest, rke2CloudConfig, type Rke2NodeInput } from './cloud-init';
-import { ClusterPki } from './pki';
+import {
+  cinderCsiManifest,
+  openstackCloudConfigSecret,
+  openstackCloudControllerManifest,
+  platformDeployerBindingManifest,
+  rke2CloudConfig,
+  type Rke2NodeInput,
+} from './cloud-init';
+import { ClusterPki, PLATFORM_DEPLOYERS_GROUP } from './pki';
 
 export interface Rke2ClusterProps {
   /** Prefix of every resource name, e.g. `webhost-production`. */
@@ -36,6 +43,15 @@ export const SUPERVISOR_PORT = 9345;
  * kubeconfig is computed here from the PKI and is a sensitive output.
  */
 export class Rke2Cluster extends Construct {
+  /**
+   * Roles of the cloud controller's application credential: `member`, what
+   * Cinder CSI needs to create, attach and delete volumes (the CCM only reads
+   * servers and ports), and `reader`, which Keystone adds anyway because member
+   * implies it: listed so that the next plan does not replace the credential.
+   * Restricted (not `unrestricted`): it cannot create credentials of its own.
+   */
+  static readonly CLOUD_CONTROLLER_ROLES: readonly string[] = ['member', 'reader'];
+
   readonly network: ClusterNetwork;
   readonly securityGroups: ClusterSecurityGroups;
   readonly pki: ClusterPki;
@@ -48,11 +64,13 @@ export class Rke2Cluster extends Construct {
   readonly apiEndpoint: string;
   /** PEM of the CA that signs the API server's certificate. */
   readonly clusterCaCertificate: string;
-  /** Admin client certificate and key (cluster-admin). */
-  readonly clientCertificate: string;
-  readonly clientKey: string;
-  /** A complete kubeconfig for the admin (sensitive). */
-  readonly kubeconfig: string;
+  /** The platform stacks' client certificate and key (cluster-admin through RBAC). */
+  readonly platformClientCertificate: string;
+  readonly platformClientKey: string;
+  /** The break-glass kubeconfig: system:masters, for operators only (sensitive). */
+  readonly breakGlassKubeconfig: string;
+  /** Public address of the API load balancer. */
+  readonly apiAddress: string;
   /** Public address of the ingress load balancer: point the sites' DNS here. */
   readonly ingressAddress: string;
 
@@ -158,6 +176,7 @@ export class Rke2Cluster extends Construct {
     const ccmCredential = new IdentityApplicationCredentialV3(this, 'CloudControllerCredential', {
       name: `${name}-cloud-controller`,
       description: `OpenStack cloud controller manager and Cinder CSI of ${name}`,
+      roles: [...Rke2Cluster.CLOUD_CONTROLLER_ROLES],
     });
     const openstackAuth = {
       authUrl: cloud.authUrl,
@@ -171,7 +190,6 @@ export class Rke2Cluster extends Construct {
     const joinUrl = Fn.join('', ['https://', this.apiLoadBalancer.vipAddress, `:${SUPERVISOR_PORT}`]);
     const common = {
       version: cluster.kubernetes.version,
-      token: this.pki.joinToken,
       cni: 'cilium' as const,
       cloudProviderName: 'external' as const,
       clusterCidr: cluster.kubernetes.podCidr,
@@ -180,6 +198,8 @@ export class Rke2Cluster extends Construct {
     const server: Rke2NodeInput = {
       ...common,
       role: 'server',
+      token: this.pki.joinToken,
+      agentTokenPassword: this.pki.agentTokenPassword,
       serverUrl: joinUrl,
       tlsSan: [this.apiLoadBalancer.vipAddress, this.apiLoadBalancer.publicAddress],
       // The platform layer installs its own pinned ingress controller.
@@ -193,13 +213,15 @@ export class Rke2Cluster extends Construct {
           region: cloud.region,
           bucket: this.backups.bucketNames['etcd-snapshots'],
           folder: name,
-          accessKey: this.backups.accessKey,
-          secretKey: this.backups.secretKey,
+          accessKey: this.backups.snapshotKeys.accessKey,
+          secretKey: this.backups.snapshotKeys.secretKey,
         },
       },
       manifests: [
-        { name: 'openstack-cloud-controller-manager', content: openstackCloudControllerManifest(openstackAuth) },
-        { name: 'openstack-cinder-csi', content: cinderCsiManifest(openstackAuth) },
+        { name: 'openstack-cloud-config', content: openstackCloudConfigSecret(openstackAuth) },
+        { name: 'openstack-cloud-controller-manager', content: openstackCloudControllerManifest() },
+        { name: 'openstack-cinder-csi', content: cinderCsiManifest() },
+        { name: 'platform-deployers', content: platformDeployerBindingManifest(PLATFORM_DEPLOYERS_GROUP) },
       ],
     };
     this.servers.launch({
@@ -226,6 +248,8 @@ export class Rke2Cluster extends Construct {
         userData: rke2CloudConfig({
           ...common,
           role: 'agent',
+          // The agent token joins agents only; the server token never leaves the servers.
+          token: this.pki.agentJoinToken,
           serverUrl: joinUrl,
           nodeLabels: spec.labels,
           nodeTaints: spec.taints,
@@ -233,36 +257,50 @@ export class Rke2Cluster extends Construct {
       }),
     );
 
-    this.apiEndpoint = `https://${this.apiLoadBalancer.publicAddress}:${API_PORT}`;
+    this.apiAddress = this.apiLoadBalancer.publicAddress;
+    this.apiEndpoint = `https://${this.apiAddress}:${API_PORT}`;
     this.clusterCaCertificate = this.pki.serverCa.certPem;
-    this.clientCertificate = this.pki.admin.certPem;
-    this.clientKey = this.pki.admin.keyPem;
+    this.platformClientCertificate = this.pki.platformDeployer.certPem;
+    this.platformClientKey = this.pki.platformDeployer.keyPem;
     this.ingressAddress = this.ingressLoadBalancer.publicAddress;
-    this.kubeconfig = kubeconfigYaml({
+    this.breakGlassKubeconfig = kubeconfigYaml({
       name,
       server: this.apiEndpoint,
       caPem: this.clusterCaCertificate,
-      certPem: this.clientCertificate,
-      keyPem: this.clientKey,
+      certPem: this.pki.admin.certPem,
+      keyPem: this.pki.admin.keyPem,
     });
   }
 
-  /** Outputs for operators and for the platform stacks (cross-stack references). */
+  /**
+   * Outputs for operators and for the platform stack, which reads them from
+   * this stack's state (a reader copies every output into its own state): the
+   * API, its CA, the platform stacks' RBAC-bound certificate, the addresses,
+   * and on a cluster with workload containers their S3 keys. Never the
+   * break-glass certificate nor the etcd snapshots' keys: those stay in this
+   * state, the kubeconfig in `terraform_data.break_glass_kubeconfig`.
+   */
   addOutputs(scope: Construct): void {
     const out = (id: string, value: string, description: string, sensitive = false) =>
       new TerraformOutput(scope, id, { value, description, sensitive });
     out('api_endpoint', this.apiEndpoint, 'Kubernetes API through the API load balancer');
+    out('api_address', this.apiAddress, 'Public IPv4 of the API load balancer (tenant pods are denied it)');
     out('cluster_ca_certificate', this.clusterCaCertificate, 'PEM of the cluster CA (server CA)');
-    out('client_certificate', this.clientCertificate, 'PEM of the admin client certificate', true);
-    out('client_key', this.clientKey, 'PEM of the admin client key', true);
-    out('kubeconfig', this.kubeconfig, 'Admin kubeconfig: tofu output -raw kubeconfig > kubeconfig', true);
+    out('platform_client_certificate', this.platformClientCertificate, 'PEM of the platform stacks\' client certificate (cluster-admin by RBAC)', true);
+    out('platform_client_key', this.platformClientKey, 'PEM of the platform stacks\' client key', true);
     out('ingress_ip', this.ingressAddress, 'Public IPv4 of the ingress load balancer; point the sites here');
-    out('s3_access_key', this.backups.accessKey, 'S3 access key of the cluster containers (an EC2 credential)', true);
-    out('s3_secret_key', this.backups.secretKey, 'S3 secret key of the cluster containers', true);
+    const workload = this.backups.workloadKeys;
+    if (workload) {
+      out('workload_s3_access_key', workload.accessKey, 'S3 access key of the workload containers (an EC2 credential of their own)', true);
+      out('workload_s3_secret_key', workload.secretKey, 'S3 secret key of the workload containers', true);
+    }
     new TerraformOutput(scope, 'backup_buckets', {
       value: this.backups.bucketNames,
       description: 'Object storage containers (S3 buckets) of this cluster',
     });
+    // Break-glass access (system:masters) for operators, kept out of the outputs
+    // so that no other stack's state gets a copy. README: "Break-glass access".
+    new DataResource(scope, 'break_glass_kubeconfig', { input: { kubeconfig: this.breakGlassKubeconfig } });
   }
 }
 

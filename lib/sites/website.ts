@@ -31,7 +31,7 @@ import {
 } from '@cdktf/provider-kubernetes/lib/resource-quota-v1';
 import { ServiceAccountV1, serviceAccountV1MetadataToTerraform } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1, serviceV1MetadataToTerraform, serviceV1SpecToTerraform } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { POD_SECURITY_LABELS, POD_SECURITY_LEVEL, TENANT_LABEL } from '../aspects/conventions';
+import { NON_PUBLIC_BLOCKS, POD_SECURITY_LABELS, POD_SECURITY_LEVEL, TENANT_LABEL } from '../aspects/conventions';
 import { MIN_REPLICAS } from './catalog';
 import { KubernetesObject } from './private/kubernetes-object';
 
@@ -43,11 +43,8 @@ export const INGRESS_CLASS = 'traefik';
 export const CLUSTER_ISSUER = 'letsencrypt-production';
 /** Port cert-manager's ACME HTTP-01 solver pods listen on in the site's namespace. */
 export const ACME_SOLVER_PORT = 8089;
-/**
- * Address blocks a site may never reach: private networks (RFC 1918), carrier-grade
- * NAT (RFC 6598), and link-local with the cloud's metadata service (169.254.169.254).
- */
-export const PRIVATE_EGRESS_BLOCKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'] as const;
+/** Address blocks a site may never reach (the same in the cluster-wide layer). */
+export const PRIVATE_EGRESS_BLOCKS = NON_PUBLIC_BLOCKS;
 
 /** Name of the workload objects (deployment, service, autoscaler, ...) inside a site's namespace. */
 const APP = 'website';
@@ -85,6 +82,13 @@ export interface WebsiteProps {
   readonly maxReplicas: number;
   /** Average CPU use, in percent of the request, the autoscaler aims for. */
   readonly cpuTargetPercent: number;
+  /**
+   * Public blocks the site may not reach either, besides the private ranges:
+   * the cluster's own API floating IP, whose load balancer admits the nodes'
+   * network (and so the site's traffic, which leaves through a node).
+   * @default - none
+   */
+  readonly deniedEgressCidrs?: readonly string[];
 }
 
 /**
@@ -309,7 +313,7 @@ export class Website extends Construct {
     policy('AllowInternetEgress', 'allow-internet-egress', {
       podSelector: {},
       policyTypes: ['Egress'],
-      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_EGRESS_BLOCKS] } }] }],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_EGRESS_BLOCKS, ...(props.deniedEgressCidrs ?? [])] } }] }],
     });
   }
 }

@@ -27,11 +27,12 @@ for (const name of missing) {
 }
 
 const variables = {};
-const reference = new RegExp(`\\b(data\\.)?((?:${missing.join('|')})_[a-z0-9_]+)\\.([A-Za-z0-9_-]+)\\.([a-z0-9_]+)\\b`, 'g');
+// The attribute path may go on into a map or object attribute (`data.token`): the whole path becomes the variable.
+const reference = new RegExp(`\\b(data\\.)?((?:${missing.join('|')})_[a-z0-9_]+)\\.([A-Za-z0-9_-]+)\\.([a-z0-9_]+(?:\\.[A-Za-z0-9_]+)*)\\b`, 'g');
 const rewrite = (value) => {
   if (typeof value === 'string') {
     return value.replace(reference, (_, data, type, name, attribute) => {
-      const variable = `unverified_${data ? 'data_' : ''}${type}_${name}_${attribute}`.replace(/-/g, '_');
+      const variable = `unverified_${data ? 'data_' : ''}${type}_${name}_${attribute}`.replace(/[-.]/g, '_');
       variables[variable] = { type: 'string', description: `stands for ${data ?? ''}${type}.${name}.${attribute}` };
       return `var.${variable}`;
     });
