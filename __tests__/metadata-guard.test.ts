@@ -55,10 +55,9 @@ describe('no node reads its secrets from the metadata service', () => {
 describe('the synthesized guard, loaded into a real kernel', () => {
   const agent = instances('production').find(([, i]) => i.metadata.role === 'agent')![1];
   const rules: string = userDataOf(agent).write_files.find((f) => f.path === METADATA_GUARD_RULES_PATH).content;
-  const canRun =
-    process.getuid?.() === 0 &&
-    spawnSync('nft', ['--version']).status === 0 &&
-    spawnSync('ip', ['netns', 'list']).status === 0;
+  // Network namespaces need root: as root, or through passwordless sudo.
+  const asRoot = process.getuid?.() === 0 ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : undefined;
+  const canRun = asRoot !== undefined && spawnSync('nft', ['--version']).status === 0 && spawnSync('ip', ['-V']).status === 0;
 
   test('keeps a routed pod and the node itself from 169.254.169.254 (network namespaces)', () => {
     if (!canRun) {
@@ -69,9 +68,8 @@ describe('the synthesized guard, loaded into a real kernel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'guard-'));
     try {
       writeFileSync(join(dir, 'guard.nft'), rules);
-      const run = spawnSync('bash', [join(__dirname, 'support', 'metadata-guard-netns.sh'), join(dir, 'guard.nft')], {
-        encoding: 'utf8',
-      });
+      const [command, ...args] = [...asRoot!, 'bash', join(__dirname, 'support', 'metadata-guard-netns.sh'), join(dir, 'guard.nft')];
+      const run = spawnSync(command, args, { encoding: 'utf8' });
       expect(run.stderr).toBe('');
       // Before: both reach it (the test is not vacuous); after: neither does.
       expect(run.stdout).toBe('pod before: reached\nnode before: reached\npod after: blocked\nnode after: blocked\n');
