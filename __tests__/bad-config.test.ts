@@ -15,6 +15,9 @@ function withChange(change: (config: any) => void): string {
   return stringify(config);
 }
 
+const EXPRESSION_FIX =
+  'OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); remove it: no field takes an expression, every value is plain text';
+
 function problemsOf(text: string): string[] {
   try {
     parsePlatformConfig(text, 'platform.yaml');
@@ -176,6 +179,32 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'endpoint domain in capitals',
       (c) => (c.guardrails.allowedEndpointDomains = ['Infomaniak.Cloud']),
       'platform.yaml: guardrails.allowedEndpointDomains[0]: "Infomaniak.Cloud": not a domain name; write it as example.ch',
+    ],
+    // OpenTofu expressions: refused in every string and key, before any other check
+    [
+      'an expression in a free-text field',
+      (c) => (c.cloud.externalNetwork = '${file("/etc/passwd")}'),
+      `platform.yaml: cloud.externalNetwork: "\${file(\\"/etc/passwd\\")}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'an expression in the image regex',
+      (c) => (c.cloud.imageNameRegex = '^Ubuntu ${var.release}'),
+      `platform.yaml: cloud.imageNameRegex: "^Ubuntu \${var.release}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'a template directive in a taint',
+      (c) => (c.environments.production.agentPools[0].taints = ['%{ if true }x%{ endif }:NoSchedule']),
+      `platform.yaml: environments.production.agentPools[0].taints[0]: "%{ if true }x%{ endif }:NoSchedule": contains %{: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'an expression as a label key',
+      (c) => (c.environments.production.agentPools[0].labels = { '${path.cwd}': 'x' }),
+      `platform.yaml: environments.production.agentPools[0].labels.\${path.cwd}: "\${path.cwd}" (a key): contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'an expression in the state key prefix',
+      (c) => (c.state = { backend: 's3', s3: { bucket: 'webhost-tofu-state', keyPrefix: '${terraform.workspace}' } }),
+      `platform.yaml: state.s3.keyPrefix: "\${terraform.workspace}": contains \${: ${EXPRESSION_FIX}`,
     ],
     // types
     [

@@ -16,6 +16,9 @@ function withChange(change: (catalog: any) => void): string {
   return stringify(catalog);
 }
 
+const EXPRESSION_FIX =
+  'OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); remove it: no field takes an expression, every value is plain text';
+
 function problemsOf(text: string): string[] {
   try {
     parseSitesCatalog(text, 'sites.yaml', options);
@@ -141,6 +144,16 @@ describe('bad entries name the file, the field, the value and the fix', () => {
       'a test host that collides with a production host',
       (c) => (c.sites[1].hosts[0] = 'baeckerei-brunner.test.webhost.ch'),
       'sites.yaml: sites[1].hosts[0]: "baeckerei-brunner.test.webhost.ch": host baeckerei-brunner.test.webhost.ch is already served by sites[0] (baeckerei-brunner); a host belongs to one site',
+    ],
+    [
+      'an expression in an image tag',
+      (c) => (c.sites[0].image = 'ghcr.io/x:${file("/etc/passwd")}'),
+      `sites.yaml: sites[0].image: "ghcr.io/x:\${file(\\"/etc/passwd\\")}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'a template directive in the test domain',
+      (c) => (c.testDomain = '%{ for d in ["a"] }${d}%{ endfor }.ch'),
+      `sites.yaml: testDomain: "%{ for d in [\\"a\\"] }\${d}%{ endfor }.ch": contains \${ and %{: ${EXPRESSION_FIX}`,
     ],
   ])('%s', (_name, change, expected) => {
     expect(problemsOf(withChange(change))).toEqual([expected]);

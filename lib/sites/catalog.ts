@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseImageReference, isFromAllowedRegistry } from '../aspects/private/image-reference';
-import { ConfigError, describeIssue, formatPath, formatValue, readConfigFile, valueAt } from '../config';
+import { assertNoExpressions, ConfigError, describeIssue, formatPath, formatValueAt, parseConfigText, readConfigFile, valueAt } from '../config';
 
 /** The embedded example catalog, used when SITES_CATALOG is not set. */
 export const DEFAULT_SITES_CATALOG_FILE = path.join(__dirname, '..', '..', 'config', 'sites.yaml');
@@ -188,28 +187,27 @@ export function loadSitesCatalog(
 
 /** Parses and validates catalog text; `file` is only used in messages. */
 export function parseSitesCatalog(text: string, file: string, options: CatalogOptions): SitesCatalog {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new SitesCatalogError(
-      file,
-      doc.errors.map((e) => {
-        const where = e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : 'somewhere';
-        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        return `${file}: ${where}: YAML syntax error: ${message}; fix the YAML there`;
-      }),
-    );
-  }
-  return validateSitesCatalog(doc.toJS(), file, options);
+  return validateWalkedCatalog(parseConfigText(text, file, SitesCatalogError), file, options);
 }
 
-/** Validates an already parsed catalog (a YAML document's plain value). */
+/**
+ * Validates an already parsed catalog (a YAML document's plain value, or one
+ * built in code): refuses OpenTofu expressions in any string first, like the
+ * YAML loaders.
+ */
 export function validateSitesCatalog(raw: unknown, file: string, options: CatalogOptions): SitesCatalog {
+  assertNoExpressions(raw, file, SitesCatalogError);
+  return validateWalkedCatalog(raw, file, options);
+}
+
+/** The schema and the cross-site rules, on a value already walked for expressions. */
+function validateWalkedCatalog(raw: unknown, file: string, options: CatalogOptions): SitesCatalog {
   const result = CatalogSchema.safeParse(raw);
   if (!result.success) {
     throw new SitesCatalogError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
   }
   const problems = crossSiteProblems(result.data, options).map(
-    ({ at, message }) => `${file}: ${formatPath(at)}: ${formatValue(valueAt(raw, at))}: ${message}`,
+    ({ at, message }) => `${file}: ${formatPath(at)}: ${formatValueAt(at, valueAt(raw, at))}: ${message}`,
   );
   if (problems.length > 0) throw new SitesCatalogError(file, problems);
   return result.data;
