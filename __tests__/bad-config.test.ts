@@ -326,6 +326,11 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'platform.yaml: environments.tools.access.apiAllowedCidrs: ["10.0.0.0/8","11.0.0.0/8"]: together the blocks admit 33,554,432 IPv4 addresses, more than a /8, larger than any organisation\'s network, to the Kubernetes API; list your office and CI runner networks (the API has no opt-in: it is never public)',
     ],
     [
+      'an API /8 that the cluster network, admitted by the same listener, makes too broad',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['11.0.0.0/8']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs: ["11.0.0.0/8"]: together with the cluster network 10.20.0.0/16, which the API listener admits as well, the blocks admit 16,842,752 IPv4 addresses, more than a /8, larger than any organisation\'s network, to the Kubernetes API; list your office and CI runner networks (the API has no opt-in: it is never public)',
+    ],
+    [
       'an IPv6 admin network',
       (c) => (c.environments.production.access.sshAllowedCidrs = ['2001:db8:1234::/48']),
       'platform.yaml: environments.production.access.sshAllowedCidrs[0]: "2001:db8:1234::/48": an IPv6 block, but the cluster is IPv4 only (IPv4 subnets and floating IPs): it would admit no one, and Octavia refuses an IPv6 block on an IPv4 listener; list the network\'s IPv4 blocks',

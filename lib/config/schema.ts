@@ -210,7 +210,7 @@ const EnvironmentSchema = z
   .strict()
   .superRefine((env, ctx) => {
     checkAddressPlan(env, ctx);
-    checkAccess(env.access, ctx);
+    checkAccess(env.access, env.network.cidr, ctx);
     const containers = new Set<string>(['etcd-snapshots']);
     env.objectStorage.containers.forEach((name, index) => {
       if (containers.has(name)) {
@@ -262,7 +262,8 @@ const ACCESS_LISTS = {
  * take anything with the explicit opt-in access.allowWorldSsh; the API never.
  * IPv6 blocks are parsed and refused: the cluster has no IPv6 address.
  */
-function checkAccess(access: z.output<typeof AccessSchema>, ctx: z.RefinementCtx): void {
+function checkAccess(access: z.output<typeof AccessSchema>, networkCidr: string, ctx: z.RefinementCtx): void {
+  const network = parseIpBlock(networkCidr);
   for (const field of ['apiAllowedCidrs', 'sshAllowedCidrs'] as const) {
     const { opens, fix } = ACCESS_LISTS[field];
     const issue = (message: string, index?: number) =>
@@ -281,7 +282,18 @@ function checkAccess(access: z.output<typeof AccessSchema>, ctx: z.RefinementCtx
     });
     if (field === 'sshAllowedCidrs' && access.allowWorldSsh) continue;
     const [reach] = reachOf(blocks.map((b) => b.block));
-    if (!reach?.tooBroad) continue;
+    if (!reach?.tooBroad) {
+      // The API listener admits the cluster network too (nodes join through it): judge what it really admits.
+      const listener = field === 'apiAllowedCidrs' && typeof network !== 'string' && blocks.length > 0;
+      const [withNetwork] = listener ? reachOf([...blocks.map((b) => b.block), network]) : [];
+      if (withNetwork?.tooBroad) {
+        issue(
+          `together with the cluster network ${networkCidr}, which the API listener admits as well, the blocks admit ` +
+            `${describeReach(withNetwork)}, larger than any organisation's network, to ${opens}; ${fix}`,
+        );
+      }
+      continue;
+    }
     const broad = blocks.filter(({ block }) => block.prefixLength < SANE_PREFIX_LENGTH[4]);
     if (broad.length === 1 && broad[0].block.prefixLength === 0) {
       issue(`opens ${opens} to the whole internet; ${fix}`, broad[0].index);
