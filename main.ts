@@ -3,12 +3,13 @@ import { GuardrailViolationError } from './lib/aspects';
 import { ConfigError, loadPlatformConfig } from './lib/config';
 import { CostEstimateError, summarizeStacks } from './lib/cost';
 import { OutputScanError, synthesizeAtomically } from './lib/output';
-import { loadSitesCatalog } from './lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from './lib/sites/catalog';
 import { buildPlatform } from './stacks';
 
 try {
   const { config } = loadPlatformConfig();
-  const { catalog } = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries });
+  // The catalog is checked against the platform config: its registries and the hosts the platform keeps.
+  const { catalog } = loadSitesCatalog(catalogOptionsOf(config));
   // Synthesizes into a sibling directory and swaps it in only when every check passed.
   const written = synthesizeAtomically((outdir) => {
     // Stack traces on tokens cost most of the synth time and add nothing to the JSON.

@@ -121,6 +121,82 @@ describe('no-world-ingress', () => {
     ]);
   });
 
+  const OPEN_FIX = 'restrict remote_ip_prefix to the networks that need it, or use remote_group_id';
+
+  test('rules that together admit the internet are judged as one, per port, across the stack\'s groups, IPv6 too', () => {
+    const lines = violationsOf((stack) => {
+      ingressRule(stack, 'Low', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '0.0.0.0/1' });
+      ingressRule(stack, 'High', { securityGroupId: 'sg-other', portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '128.0.0.0/1' });
+      ingressRule(stack, 'V6Low', { ethertype: 'IPv6', portRangeMin: 30000, portRangeMax: 32767, remoteIpPrefix: '::/1' });
+      ingressRule(stack, 'V6High', { ethertype: 'IPv6', portRangeMin: 30000, portRangeMax: 32767, remoteIpPrefix: '8000::/1' });
+    });
+    expect(lines).toEqual([
+      `production/Low: no-world-ingress: ingress from 0.0.0.0/1, 128.0.0.0/1 (with production/High) on tcp 6443 admits the whole IPv4 internet: ${OPEN_FIX}`,
+      `production/V6Low: no-world-ingress: ingress from ::/1, 8000::/1 (with production/V6High) on tcp 30000-32767 admits the whole IPv6 internet: ${OPEN_FIX}`,
+    ]);
+  });
+
+  test('a block or a union larger than a /8 (IPv6: /32) fails; the web ports and opted-in SSH are exempt', () => {
+    const halves = (stack: TerraformStack, name: string, port: number) => {
+      ingressRule(stack, `${name}Low`, { portRangeMin: port, portRangeMax: port, remoteIpPrefix: '0.0.0.0/1' });
+      ingressRule(stack, `${name}High`, { portRangeMin: port, portRangeMax: port, remoteIpPrefix: '128.0.0.0/1' });
+    };
+    const lines = violationsOf((stack) => {
+      ingressRule(stack, 'Half', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '128.0.0.0/1' });
+      ingressRule(stack, 'NetA', { protocol: 'udp', portRangeMin: 8472, portRangeMax: 8472, remoteIpPrefix: '10.0.0.0/8' });
+      ingressRule(stack, 'NetB', { protocol: '17', portRangeMin: 8472, portRangeMax: 8472, remoteIpPrefix: '11.0.0.0/8' });
+      ingressRule(stack, 'V6Wide', { ethertype: 'IPv6', protocol: 'icmp', remoteIpPrefix: '2001:db8::/31' });
+      ingressRule(stack, 'Office', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '10.0.0.0/8' });
+      ingressRule(stack, 'Peers', { portRangeMin: 6443, portRangeMax: 6443, remoteGroupId: 'sg-servers' });
+      halves(stack, 'Https', 443);
+      halves(stack, 'Ssh', 22);
+    });
+    expect(lines).toEqual([
+      `production/Half: no-world-ingress: ingress from 128.0.0.0/1, 10.0.0.0/8 (with production/Office) on tcp 6443 admits 2,164,260,864 IPv4 addresses, more than a /8: ${OPEN_FIX}`,
+      `production/NetA: no-world-ingress: ingress from 10.0.0.0/8, 11.0.0.0/8 (with production/NetB) on udp 8472 admits 33,554,432 IPv4 addresses, more than a /8: ${OPEN_FIX}`,
+      `production/V6Wide: no-world-ingress: ingress from 2001:db8::/31 on icmp admits 158,456,325,028,528,675,187,087,900,672 IPv6 addresses, more than a /32: ${OPEN_FIX}`,
+      `production/SshLow: no-world-ingress: ingress from 0.0.0.0/1, 128.0.0.0/1 (with production/SshHigh) on tcp 22 admits the whole IPv4 internet: restrict remote_ip_prefix to your admin networks (access.sshAllowedCidrs)`,
+    ]);
+    expect(violationsOf((stack) => halves(stack, 'Ssh', 22), { allowWorldSsh: true })).toEqual([]);
+  });
+
+  test('a rule for all protocols counts on every port, and is reported once by itself', () => {
+    const lines = violationsOf((stack) => {
+      ingressRule(stack, 'AnyLow', { protocol: undefined, remoteIpPrefix: '0.0.0.0/1' });
+      ingressRule(stack, 'TcpHigh', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '128.0.0.0/1' });
+      ingressRule(stack, 'UdpNet', { protocol: 'udp', portRangeMin: 8472, portRangeMax: 8472, remoteIpPrefix: '10.0.0.0/8' });
+    });
+    expect(lines).toEqual([
+      `production/AnyLow: no-world-ingress: ingress from 0.0.0.0/1 on all protocols admits 2,147,483,648 IPv4 addresses, more than a /8: ${OPEN_FIX}`,
+      `production/AnyLow: no-world-ingress: ingress from 0.0.0.0/1, 128.0.0.0/1 (with production/TcpHigh) on tcp 6443 admits the whole IPv4 internet: ${OPEN_FIX}`,
+    ]);
+  });
+
+  test('a port admits what every rule covering it admits: overlapping port ranges are split', () => {
+    const lines = violationsOf((stack) => {
+      ingressRule(stack, 'Range', { portRangeMin: 1000, portRangeMax: 2000, remoteIpPrefix: '10.0.0.0/8' });
+      ingressRule(stack, 'Single', { portRangeMin: 1500, portRangeMax: 1500, remoteIpPrefix: '11.0.0.0/8' });
+      ingressRule(stack, 'Elsewhere', { portRangeMin: 3000, portRangeMax: 3000, remoteIpPrefix: '12.0.0.0/8' });
+    });
+    expect(lines).toEqual([
+      `production/Range: no-world-ingress: ingress from 10.0.0.0/8, 11.0.0.0/8 (with production/Single) on tcp 1500 admits 33,554,432 IPv4 addresses, more than a /8: ${OPEN_FIX}`,
+    ]);
+  });
+
+  test('a listener is judged by the union of its allowed_cidrs', () => {
+    const lines = violationsOf((stack) => {
+      new LbListenerV2(stack, 'Halves', { loadbalancerId: 'lb', protocol: 'TCP', protocolPort: 6443, allowedCidrs: ['0.0.0.0/1', '128.0.0.0/1', '10.20.0.0/16'] });
+      new LbListenerV2(stack, 'V6', { loadbalancerId: 'lb', protocol: 'TCP', protocolPort: 6443, allowedCidrs: ['192.0.2.0/24', '2001:db8::/31'] });
+      new LbListenerV2(stack, 'WebHalves', { loadbalancerId: 'lb', protocol: 'TCP', protocolPort: 443, allowedCidrs: ['0.0.0.0/1', '128.0.0.0/1'] });
+      new LbListenerV2(stack, 'Offices', { loadbalancerId: 'lb', protocol: 'TCP', protocolPort: 6443, allowedCidrs: ['10.0.0.0/9', '192.0.2.0/24'] });
+    });
+    const fix = 'set allowed_cidrs to the networks that need it (access.apiAllowedCidrs for the Kubernetes API)';
+    expect(lines).toEqual([
+      `production/Halves: no-world-ingress: listener open to 0.0.0.0/1, 128.0.0.0/1, 10.20.0.0/16 (the whole IPv4 internet) on TCP 6443: ${fix}`,
+      `production/V6: no-world-ingress: listener open to 192.0.2.0/24, 2001:db8::/31 (158,456,325,028,528,675,187,087,900,672 IPv6 addresses, more than a /32) on TCP 6443: ${fix}`,
+    ]);
+  });
+
   test('an escape-hatch override that opens a rule is caught', () => {
     const lines = violationsOf((stack) => {
       ingressRule(stack, 'Api', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '192.0.2.0/24' }).addOverride(

@@ -15,6 +15,9 @@ function withChange(change: (config: any) => void): string {
   return stringify(config);
 }
 
+const EXPRESSION_FIX =
+  'OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); remove it: no field takes an expression, every value is plain text';
+
 function problemsOf(text: string): string[] {
   try {
     parsePlatformConfig(text, 'platform.yaml');
@@ -177,6 +180,32 @@ describe('bad input names the file, the field, the value and the fix', () => {
       (c) => (c.guardrails.allowedEndpointDomains = ['Infomaniak.Cloud']),
       'platform.yaml: guardrails.allowedEndpointDomains[0]: "Infomaniak.Cloud": not a domain name; write it as example.ch',
     ],
+    // OpenTofu expressions: refused in every string and key, before any other check
+    [
+      'an expression in a free-text field',
+      (c) => (c.cloud.externalNetwork = '${file("/etc/passwd")}'),
+      `platform.yaml: cloud.externalNetwork: "\${file(\\"/etc/passwd\\")}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'an expression in the image regex',
+      (c) => (c.cloud.imageNameRegex = '^Ubuntu ${var.release}'),
+      `platform.yaml: cloud.imageNameRegex: "^Ubuntu \${var.release}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'a template directive in a taint',
+      (c) => (c.environments.production.agentPools[0].taints = ['%{ if true }x%{ endif }:NoSchedule']),
+      `platform.yaml: environments.production.agentPools[0].taints[0]: "%{ if true }x%{ endif }:NoSchedule": contains %{: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'an expression as a label key',
+      (c) => (c.environments.production.agentPools[0].labels = { '${path.cwd}': 'x' }),
+      `platform.yaml: environments.production.agentPools[0].labels.\${path.cwd}: "\${path.cwd}" (a key): contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'an expression in the state key prefix',
+      (c) => (c.state = { backend: 's3', s3: { bucket: 'webhost-tofu-state', keyPrefix: '${terraform.workspace}' } }),
+      `platform.yaml: state.s3.keyPrefix: "\${terraform.workspace}": contains \${: ${EXPRESSION_FIX}`,
+    ],
     // types
     [
       'fractional server count',
@@ -272,6 +301,46 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'platform.yaml: environments.production.access.sshAllowedCidrs[0]: "0.0.0.0/0": opens SSH to the whole internet; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
     ],
     [
+      'SSH open to the world in two halves',
+      (c) => (c.environments.production.access.sshAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
+      'platform.yaml: environments.production.access.sshAllowedCidrs: ["0.0.0.0/1","128.0.0.0/1"]: together the blocks admit the whole IPv4 internet to SSH; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+    ],
+    [
+      'SSH from half the internet',
+      (c) => (c.environments.test.access.sshAllowedCidrs = ['192.0.2.0/24', '128.0.0.0/1']),
+      'platform.yaml: environments.test.access.sshAllowedCidrs[1]: "128.0.0.0/1": a /1 admits 2,147,483,648 IPv4 addresses, more than a /8, larger than any organisation\'s network; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+    ],
+    [
+      'the Kubernetes API open to the world',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['0.0.0.0/0']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs[0]: "0.0.0.0/0": opens the Kubernetes API to the whole internet; list your office and CI runner networks (the API has no opt-in: it is never public)',
+    ],
+    [
+      'the Kubernetes API open to the world in two halves',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs: ["0.0.0.0/1","128.0.0.0/1"]: together the blocks admit the whole IPv4 internet to the Kubernetes API; list your office and CI runner networks (the API has no opt-in: it is never public)',
+    ],
+    [
+      'API blocks that together admit more than a /8',
+      (c) => (c.environments.tools.access.apiAllowedCidrs = ['10.0.0.0/8', '11.0.0.0/8']),
+      'platform.yaml: environments.tools.access.apiAllowedCidrs: ["10.0.0.0/8","11.0.0.0/8"]: together the blocks admit 33,554,432 IPv4 addresses, more than a /8, larger than any organisation\'s network, to the Kubernetes API; list your office and CI runner networks (the API has no opt-in: it is never public)',
+    ],
+    [
+      'an API /8 that the cluster network, admitted by the same listener, makes too broad',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['11.0.0.0/8']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs: ["11.0.0.0/8"]: together with the cluster network 10.20.0.0/16, which the API listener admits as well, the blocks admit 16,842,752 IPv4 addresses, more than a /8, larger than any organisation\'s network, to the Kubernetes API; list your office and CI runner networks (the API has no opt-in: it is never public)',
+    ],
+    [
+      'an IPv6 admin network',
+      (c) => (c.environments.production.access.sshAllowedCidrs = ['2001:db8:1234::/48']),
+      'platform.yaml: environments.production.access.sshAllowedCidrs[0]: "2001:db8:1234::/48": an IPv6 block, but the cluster is IPv4 only (IPv4 subnets and floating IPs): it would admit no one, and Octavia refuses an IPv6 block on an IPv4 listener; list the network\'s IPv4 blocks',
+    ],
+    [
+      'a malformed IPv6 block',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['2001:db8:::/48']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs[0]: "2001:db8:::/48": not an IPv6 CIDR block; write it as x:x::/n, for example 2001:db8::/48 (no zone, prefix 0 to 128)',
+    ],
+    [
       'production backups force-destroyed',
       (c) => (c.environments.production.backups.forceDestroy = true),
       'platform.yaml: environments.production.backups.forceDestroy: true: production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
@@ -311,6 +380,22 @@ describe('bad input names the file, the field, the value and the fix', () => {
     ],
   ])('%s', (_name, change, message) => {
     expect(problemsOf(withChange(change))).toEqual([message]);
+  });
+
+  test('access.allowWorldSsh lets SSH in from anywhere, never the API', () => {
+    const text = withChange((c) => {
+      c.environments.test.access.allowWorldSsh = true;
+      c.environments.test.access.sshAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/7'];
+    });
+    expect(parsePlatformConfig(text, 'platform.yaml').environments.test.access.sshAllowedCidrs).toHaveLength(3);
+    expect(
+      problemsOf(
+        withChange((c) => {
+          c.environments.test.access.allowWorldSsh = true;
+          c.environments.test.access.apiAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1'];
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^platform\.yaml: environments\.test\.access\.apiAllowedCidrs: .*: together the blocks admit the whole IPv4 internet to the Kubernetes API; /)]);
   });
 
   test('a YAML syntax error gives its line', () => {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { ConfigError, loadPlatformConfig } from '../lib/config';
-import { DEFAULT_SITES_CATALOG_FILE, loadSitesCatalog, parseSitesCatalog } from '../lib/sites/catalog';
+import { ConfigError, loadPlatformConfig, parsePlatformConfig, DEFAULT_CONFIG_FILE } from '../lib/config';
+import { catalogOptionsOf, DEFAULT_SITES_CATALOG_FILE, loadSitesCatalog, parseSitesCatalog } from '../lib/sites/catalog';
 
 /**
  * Every way a catalog entry can be wrong, one change to config/sites.yaml per
  * row, with the exact message: file, field, value, fix.
  */
-const options = { allowedRegistries: loadPlatformConfig({}).config.guardrails.allowedRegistries };
+const options = catalogOptionsOf(loadPlatformConfig({}).config);
 const defaultText = readFileSync(DEFAULT_SITES_CATALOG_FILE, 'utf8');
 
 function withChange(change: (catalog: any) => void): string {
@@ -15,6 +15,13 @@ function withChange(change: (catalog: any) => void): string {
   change(catalog);
   return stringify(catalog);
 }
+
+const UNDER_TEST_DOMAIN =
+  'is under the test domain test.webhost.ch (testDomain), where the platform names each test site <name>.test.webhost.ch itself; list production hosts only';
+const IN_PLATFORM_DOMAIN =
+  "is in webhost.ch, the platform's own domain (platformLayer.tools.grafanaHost is grafana.tools.webhost.ch): a site there could set cookies for the platform's hosts and hold certificates in its name; serve the site on a domain of its own";
+const EXPRESSION_FIX =
+  'OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); remove it: no field takes an expression, every value is plain text';
 
 function problemsOf(text: string): string[] {
   try {
@@ -140,11 +147,117 @@ describe('bad entries name the file, the field, the value and the fix', () => {
     [
       'a test host that collides with a production host',
       (c) => (c.sites[1].hosts[0] = 'baeckerei-brunner.test.webhost.ch'),
-      'sites.yaml: sites[1].hosts[0]: "baeckerei-brunner.test.webhost.ch": host baeckerei-brunner.test.webhost.ch is already served by sites[0] (baeckerei-brunner); a host belongs to one site',
+      `sites.yaml: sites[1].hosts[0]: "baeckerei-brunner.test.webhost.ch": ${UNDER_TEST_DOMAIN}`,
+    ],
+    // hosts the platform keeps, and domains that belong to one site
+    [
+      'a host of the platform',
+      (c) => (c.sites[2].hosts[1] = 'grafana.tools.webhost.ch'),
+      'sites.yaml: sites[2].hosts[1]: "grafana.tools.webhost.ch": host grafana.tools.webhost.ch is reserved for the platform (platformLayer.tools.grafanaHost of the platform config); serve the site on a domain of its own',
+    ],
+    [
+      'a host under the test domain',
+      (c) => (c.sites[3].hosts[1] = 'shop.test.webhost.ch'),
+      `sites.yaml: sites[3].hosts[1]: "shop.test.webhost.ch": ${UNDER_TEST_DOMAIN}`,
+    ],
+    [
+      'the test domain itself',
+      (c) => (c.sites[3].hosts[1] = 'test.webhost.ch'),
+      `sites.yaml: sites[3].hosts[1]: "test.webhost.ch": ${UNDER_TEST_DOMAIN}`,
+    ],
+    [
+      "a host in the platform's own domain",
+      (c) => (c.sites[5].hosts[0] = 'www.webhost.ch'),
+      `sites.yaml: sites[5].hosts[0]: "www.webhost.ch": ${IN_PLATFORM_DOMAIN}`,
+    ],
+    [
+      "a host in another site's domain",
+      (c) => (c.sites[4].hosts[1] = 'shop.baeckerei-brunner.ch'),
+      'sites.yaml: sites[4].hosts[1]: "shop.baeckerei-brunner.ch": is in baeckerei-brunner.ch, the domain of sites[0] (baeckerei-brunner, id 1, the oldest site in it); a domain belongs to one site: add the host to that site, or use a domain of this site\'s own',
+    ],
+    [
+      "an older site's domain claimed by a new site listed first",
+      (c) => c.sites.unshift({ ...c.sites[6], id: 13, name: 'weingut-neu', hosts: ['weingut-lavaux.ch'] }),
+      'sites.yaml: sites[0].hosts[0]: "weingut-lavaux.ch": host weingut-lavaux.ch is already served by sites[7] (weingut-lavaux); a host belongs to one site',
+    ],
+    [
+      'a public suffix',
+      (c) => (c.sites[5].hosts[1] = 'co.uk'),
+      'sites.yaml: sites[5].hosts[1]: "co.uk": is a public suffix (co.uk), under which anyone registers names and no one owns it; list the site\'s own domain, such as example.co.uk',
+    ],
+    [
+      'a private public suffix',
+      (c) => (c.sites[5].hosts[1] = 'github.io'),
+      'sites.yaml: sites[5].hosts[1]: "github.io": is a public suffix (github.io), under which anyone registers names and no one owns it; list the site\'s own domain, such as example.github.io',
+    ],
+    [
+      'an unknown top-level domain',
+      (c) => (c.sites[5].hosts[1] = 'schreinerei-vogt.local'),
+      'sites.yaml: sites[5].hosts[1]: "schreinerei-vogt.local": .local is no top-level domain of the public suffix list, so no certificate can be issued; check the spelling',
+    ],
+    [
+      'a test host that is a host of the platform',
+      (c) => {
+        c.testDomain = 'tools.webhost.ch';
+        c.sites[0].name = 'grafana';
+      },
+      'sites.yaml: sites[0].name: "grafana": its test host grafana.tools.webhost.ch is reserved for the platform (platformLayer.tools.grafanaHost of the platform config); rename the site or change testDomain',
+    ],
+    [
+      'a test domain that is a public suffix',
+      (c) => (c.testDomain = 'github.io'),
+      'sites.yaml: testDomain: "github.io": is a public suffix (github.io), under which anyone registers names and no one owns it; use a domain of the platform\'s own, such as test.example.github.io',
+    ],
+    [
+      'an expression in an image tag',
+      (c) => (c.sites[0].image = 'ghcr.io/x:${file("/etc/passwd")}'),
+      `sites.yaml: sites[0].image: "ghcr.io/x:\${file(\\"/etc/passwd\\")}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    [
+      'a template directive in the test domain',
+      (c) => (c.testDomain = '%{ for d in ["a"] }${d}%{ endfor }.ch'),
+      `sites.yaml: testDomain: "%{ for d in [\\"a\\"] }\${d}%{ endfor }.ch": contains \${ and %{: ${EXPRESSION_FIX}`,
     ],
   ])('%s', (_name, change, expected) => {
     expect(problemsOf(withChange(change))).toEqual([expected]);
   });
+});
+
+test('registrable domains come from the public suffix list, private section included', () => {
+  const catalog = parseSitesCatalog(
+    withChange((c) => {
+      c.sites[0].hosts = ['alice.github.io'];
+      c.sites[1].hosts = ['bob.github.io', 'www.bob.github.io'];
+      c.sites[2].hosts = ['skischule-arosa.co.uk', 'booking.skischule-arosa.co.uk'];
+    }),
+    'sites.yaml',
+    options,
+  );
+  expect(catalog.sites.slice(0, 3).map((s) => s.hosts)).toEqual([
+    ['alice.github.io'],
+    ['bob.github.io', 'www.bob.github.io'],
+    ['skischule-arosa.co.uk', 'booking.skischule-arosa.co.uk'],
+  ]);
+});
+
+test("the reserved hosts are the platform config's, with their domain", () => {
+  const platform = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+  platform.platformLayer.tools = { grafanaHost: 'grafana.ops.agentur.ch', metricsHost: 'metrics.ops.agentur.ch', logsHost: 'logs.ops.agentur.ch' };
+  const agency = catalogOptionsOf(parsePlatformConfig(stringify(platform), 'platform.yaml'));
+  const problems = (change: (c: any) => void) => {
+    try {
+      parseSitesCatalog(withChange(change), 'sites.yaml', agency);
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+  expect(problems((c) => (c.sites[0].hosts[1] = 'logs.ops.agentur.ch'))).toEqual([
+    'sites.yaml: sites[0].hosts[1]: "logs.ops.agentur.ch": host logs.ops.agentur.ch is reserved for the platform (platformLayer.tools.logsHost of the platform config); serve the site on a domain of its own',
+  ]);
+  expect(problems((c) => (c.sites[0].hosts[1] = 'shop.agentur.ch'))).toEqual([
+    "sites.yaml: sites[0].hosts[1]: \"shop.agentur.ch\": is in agentur.ch, the platform's own domain (platformLayer.tools.grafanaHost is grafana.ops.agentur.ch): a site there could set cookies for the platform's hosts and hold certificates in its name; serve the site on a domain of its own",
+  ]);
 });
 
 test('YAML syntax errors name the line', () => {

@@ -78,7 +78,10 @@ export class Guardrails implements IAspect {
     resetInspection();
     this.rules.forEach((rule) => rule.begin?.());
     const constructs = stack.node.findAll();
-    const violations = constructs.flatMap((construct) => this.rules.flatMap((rule) => rule.check(construct)));
+    const violations = [
+      ...constructs.flatMap((construct) => this.rules.flatMap((rule) => rule.check(construct))),
+      ...this.rules.flatMap((rule) => rule.finish?.() ?? []),
+    ];
     if (violations.length === 0) this.clean.set(stack, constructs.length);
     else this.clean.delete(stack);
     return violations;

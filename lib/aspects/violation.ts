@@ -37,4 +37,9 @@ export interface GuardrailRule {
   check(construct: IConstruct): GuardrailViolation[];
   /** Called before each walk of a stack; drop anything cached from an earlier walk. */
   begin?(): void;
+  /**
+   * Called after every construct of the stack was checked: the violations only
+   * the whole stack shows (e.g. rules that are harmless alone and open together).
+   */
+  finish?(): GuardrailViolation[];
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { isSecretAttributeName } from '../aspects/no-secret-literals';
 import { PlatformConfigSchema, type PlatformConfig } from './schema';
 
 /** The embedded default config, used when PLATFORM_CONFIG is not set. */
@@ -35,9 +36,27 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
 
 /** Parses and validates config text; `file` is only used in messages. */
 export function parsePlatformConfig(text: string, file: string): PlatformConfig {
+  const raw = parseConfigText(text, file, ConfigError);
+  const result = PlatformConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
+  }
+  return result.data;
+}
+
+/**
+ * YAML text as a plain value, for a loader to validate: throws `errorClass`
+ * listing every syntax error (with its line), else every string that holds an
+ * OpenTofu expression (see {@link expressionProblems}).
+ */
+export function parseConfigText(
+  text: string,
+  file: string,
+  errorClass: new (file: string, problems: string[]) => ConfigError,
+): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
+    throw new errorClass(
       file,
       doc.errors.map((e) => {
         const where = e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : 'somewhere';
@@ -47,11 +66,66 @@ export function parsePlatformConfig(text: string, file: string): PlatformConfig 
     );
   }
   const raw: unknown = doc.toJS();
-  const result = PlatformConfigSchema.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
-  }
-  return result.data;
+  assertNoExpressions(raw, file, errorClass);
+  return raw;
+}
+
+/** The two ways a Terraform string starts an expression: interpolation and template directive. */
+const EXPRESSION_STARTS = ['${', '%{'] as const;
+
+/**
+ * Every string of a parsed config file, values and map keys alike, that
+ * OpenTofu would evaluate: a `${...}` interpolation or a `%{...}` directive,
+ * one `file: field: value: fix` line each.
+ *
+ * Whatever a config file holds reaches the synthesized JSON as a Terraform
+ * string, and OpenTofu evaluates the templates in every one of them at plan
+ * (`${file("/etc/passwd")}` reads a file of the machine running tofu); cdktf
+ * also reads `${TfToken[...]}` as one of its own tokens, and the guardrails
+ * skip any value with `${` as "not known at synth". No field of the platform
+ * config or the sites catalog takes an expression, so such a string is
+ * refused wherever it is, rather than escaped: every consumer (cdktf, the
+ * guardrails, the cloud-init and Helm values built from it) then sees the
+ * same literal text the file has.
+ */
+export function expressionProblems(raw: unknown, file: string): string[] {
+  const problems: string[] = [];
+  const found = (text: string) => EXPRESSION_STARTS.filter((start) => text.includes(start));
+  const visit = (value: unknown, at: readonly PropertyKey[]): void => {
+    if (typeof value === 'string') {
+      const starts = found(value);
+      if (starts.length > 0) problems.push(`${file}: ${formatPath(at)}: ${formatValueAt(at, value)}: ${expressionFix(starts)}`);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, [...at, index]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        const starts = found(key);
+        if (starts.length > 0) {
+          problems.push(`${file}: ${formatPath([...at, key])}: ${formatValueAt(at, key)} (a key): ${expressionFix(starts)}`);
+        }
+        visit(child, [...at, key]);
+      }
+    }
+  };
+  visit(raw, []);
+  return problems;
+}
+
+function expressionFix(starts: readonly string[]): string {
+  return (
+    `contains ${starts.join(' and ')}: OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); ` +
+    'remove it: no field takes an expression, every value is plain text'
+  );
+}
+
+/** Throws `errorClass` listing every string of `raw` that holds an OpenTofu expression. */
+export function assertNoExpressions(
+  raw: unknown,
+  file: string,
+  errorClass: new (file: string, problems: string[]) => ConfigError,
+): void {
+  const problems = expressionProblems(raw, file);
+  if (problems.length > 0) throw new errorClass(file, problems);
 }
 
 /**
@@ -62,7 +136,7 @@ export function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssu
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const field = formatPath([...issue.path, key]);
-      return `${file}: ${field}: ${formatValue(valueAt(raw, [...issue.path, key]))}: unknown field; remove it or fix its spelling`;
+      return `${file}: ${field}: ${formatValueAt([...issue.path, key], valueAt(raw, [...issue.path, key]))}: unknown field; remove it or fix its spelling`;
     });
   }
   const value = valueAt(raw, issue.path);
@@ -78,7 +152,7 @@ export function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssu
     // A record key failed its own check: report that check's message, not zod's generic one.
     message = issue.issues[0]?.message ?? message;
   }
-  return [`${file}: ${formatPath(issue.path)}: ${formatValue(value)}: ${message}`];
+  return [`${file}: ${formatPath(issue.path)}: ${formatValueAt(issue.path, value)}: ${message}`];
 }
 
 /** The raw value at a zod issue path. */
@@ -102,6 +176,16 @@ export function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * The value at a field, as shown in an error: shortened JSON, or nothing at
+ * all below a secret-looking key (`password`, `secretKey`, `token`, ...), so a
+ * mistake in a secret does not print the secret.
+ */
+export function formatValueAt(at: readonly PropertyKey[], value: unknown): string {
+  const secret = at.some((key) => typeof key === 'string' && isSecretAttributeName(key));
+  return secret ? '(hidden: a secret-looking field)' : formatValue(value);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressPlanProblems, parseCidr, type AddressPlan } from '../net/cidr';
+import { addressPlanProblems, describeReach, parseIpBlock, reachOf, SANE_PREFIX_LENGTH, type AddressPlan, type IpBlock } from '../net/cidr';
 import {
   DEFAULT_DNS_SERVERS,
   DEFAULT_EXTERNAL_NETWORK,
@@ -210,7 +210,7 @@ const EnvironmentSchema = z
   .strict()
   .superRefine((env, ctx) => {
     checkAddressPlan(env, ctx);
-    checkAccess(env.access, ctx);
+    checkAccess(env.access, env.network.cidr, ctx);
     const containers = new Set<string>(['etcd-snapshots']);
     env.objectStorage.containers.forEach((name, index) => {
       if (containers.has(name)) {
@@ -243,22 +243,69 @@ const EnvironmentSchema = z
     });
   });
 
-/** Access lists: well-formed blocks; the whole internet on SSH only by explicit opt-in. */
-function checkAccess(access: z.output<typeof AccessSchema>, ctx: z.RefinementCtx): void {
+/** What each access list opens, and the way out of a list that admits the internet. */
+const ACCESS_LISTS = {
+  apiAllowedCidrs: {
+    opens: 'the Kubernetes API',
+    fix: 'list your office and CI runner networks (the API has no opt-in: it is never public)',
+  },
+  sshAllowedCidrs: {
+    opens: 'SSH',
+    fix: 'list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+  },
+} as const;
+
+/**
+ * Access lists: well-formed IPv4 blocks that together admit no more than one
+ * organisation's network (see SANE_PREFIX_LENGTH): not the whole internet,
+ * however it is split up, and no block or union larger than a /8. SSH may
+ * take anything with the explicit opt-in access.allowWorldSsh; the API never.
+ * IPv6 blocks are parsed and refused: the cluster has no IPv6 address.
+ */
+function checkAccess(access: z.output<typeof AccessSchema>, networkCidr: string, ctx: z.RefinementCtx): void {
+  const network = parseIpBlock(networkCidr);
   for (const field of ['apiAllowedCidrs', 'sshAllowedCidrs'] as const) {
-    access[field].forEach((block, index) => {
-      const parsed = parseCidr(block);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', path: ['access', field, index], message: parsed });
-      } else if (field === 'sshAllowedCidrs' && parsed.prefixLength === 0 && !access.allowWorldSsh) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['access', field, index],
-          message:
-            'opens SSH to the whole internet; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
-        });
-      }
+    const { opens, fix } = ACCESS_LISTS[field];
+    const issue = (message: string, index?: number) =>
+      ctx.addIssue({ code: 'custom', path: index === undefined ? ['access', field] : ['access', field, index], message });
+    const blocks: { block: IpBlock; index: number }[] = [];
+    access[field].forEach((text, index) => {
+      const parsed = parseIpBlock(text);
+      if (typeof parsed === 'string') issue(parsed, index);
+      else if (parsed.version === 6) {
+        issue(
+          'an IPv6 block, but the cluster is IPv4 only (IPv4 subnets and floating IPs): it would admit no one, ' +
+            "and Octavia refuses an IPv6 block on an IPv4 listener; list the network's IPv4 blocks",
+          index,
+        );
+      } else blocks.push({ block: parsed, index });
     });
+    if (field === 'sshAllowedCidrs' && access.allowWorldSsh) continue;
+    const [reach] = reachOf(blocks.map((b) => b.block));
+    if (!reach?.tooBroad) {
+      // The API listener admits the cluster network too (nodes join through it): judge what it really admits.
+      const listener = field === 'apiAllowedCidrs' && typeof network !== 'string' && blocks.length > 0;
+      const [withNetwork] = listener ? reachOf([...blocks.map((b) => b.block), network]) : [];
+      if (withNetwork?.tooBroad) {
+        issue(
+          `together with the cluster network ${networkCidr}, which the API listener admits as well, the blocks admit ` +
+            `${describeReach(withNetwork)}, larger than any organisation's network, to ${opens}; ${fix}`,
+        );
+      }
+      continue;
+    }
+    const broad = blocks.filter(({ block }) => block.prefixLength < SANE_PREFIX_LENGTH[4]);
+    if (broad.length === 1 && broad[0].block.prefixLength === 0) {
+      issue(`opens ${opens} to the whole internet; ${fix}`, broad[0].index);
+    } else if (!reach.whole && broad.length > 0) {
+      for (const { block, index } of broad) {
+        const [own] = reachOf([block]);
+        issue(`a /${block.prefixLength} admits ${describeReach(own)}, larger than any organisation's network; ${fix}`, index);
+      }
+    } else {
+      const what = reach.whole ? describeReach(reach) : `${describeReach(reach)}, larger than any organisation's network,`;
+      issue(`together the blocks admit ${what} to ${opens}; ${fix}`);
+    }
   }
 }
 

@@ -34,17 +34,50 @@ const SECRET_PATTERNS: readonly { readonly pattern: RegExp; readonly what: strin
   },
 ];
 
+/** Rule of the second finding kind: expressions that read the file system of the machine running tofu. */
+export const FILE_FUNCTIONS_RULE = 'no-file-functions';
+
+/**
+ * OpenTofu's functions that read files where tofu runs (the "Filesystem
+ * Functions" less the path-only ones: abspath, dirname, basename, pathexpand).
+ * Nothing in the platform calls them; an expression that does was smuggled in,
+ * and would hand a file of the CI runner or an operator's laptop to a resource.
+ */
+export const FILE_FUNCTIONS = [
+  'file',
+  'fileexists',
+  'fileset',
+  'filebase64',
+  'filebase64sha256',
+  'filebase64sha512',
+  'filemd5',
+  'filesha1',
+  'filesha256',
+  'filesha512',
+  'templatefile',
+] as const;
+
+/** A call of one of them (also as `core::file(...)`), not a member such as `local.file(`. */
+const FILE_FUNCTION_CALL = new RegExp(`(?<![\\w.])(?:core::)?(${FILE_FUNCTIONS.join('|')})\\s*\\(`);
+
+/** The file-reading function a Terraform string's expressions call, if any; escaped `$${` and `%%{` are text. */
+export function fileFunctionCalled(value: string): string | undefined {
+  const unescaped = value.replace(/\$\$\{|%%\{/g, '');
+  if (!unescaped.includes('${') && !unescaped.includes('%{')) return undefined;
+  return FILE_FUNCTION_CALL.exec(unescaped)?.[1];
+}
+
 /** `output: file: jsonPath: rule: problem: fix`, one line. */
 export function formatOutputFinding(f: OutputFinding): string {
   return `${f.file}: ${f.jsonPath}: ${f.rule}: ${f.problem}: ${f.fix}`;
 }
 
-/** Thrown when the synthesized output holds secrets; the previous output is kept. */
+/** Thrown when the synthesized output holds secrets or reads files; the previous output is kept. */
 export class OutputScanError extends Error {
   constructor(readonly findings: readonly OutputFinding[]) {
     const n = findings.length;
     super(
-      `the secret scan found ${n} secret${n === 1 ? '' : 's'} in the synthesized JSON; the previous output was kept:\n  ` +
+      `the output scan found ${n} problem${n === 1 ? '' : 's'} in the synthesized JSON; the previous output was kept:\n  ` +
         findings.map(formatOutputFinding).join('\n  '),
     );
     this.name = 'OutputScanError';
@@ -52,10 +85,11 @@ export class OutputScanError extends Error {
 }
 
 /**
- * Scans every `stacks/<stack>/cdk.tf.json` below `outdir` for secrets: PEM
+ * Scans every `stacks/<stack>/cdk.tf.json` below `outdir` for secrets (PEM
  * private keys, RKE2/K3s tokens, AWS-style access keys, and keys named like a
- * secret whose value is a non-empty literal (no `${`). Files are shown under
- * `displayDir` (default: `outdir`).
+ * secret whose value is a non-empty literal, no `${`) and for expressions that
+ * call a function reading files ({@link FILE_FUNCTIONS}). Files are shown
+ * under `displayDir` (default: `outdir`).
  */
 export function scanSynthesizedOutput(outdir: string, displayDir: string = outdir): OutputFinding[] {
   const stacksDir = path.join(outdir, 'stacks');
@@ -78,6 +112,16 @@ export function scanJson(doc: unknown, file: string): OutputFinding[] {
       const jsonPath = keys.join('.');
       for (const { pattern, what, fix } of SECRET_PATTERNS) {
         if (pattern.test(value)) findings.push({ file, jsonPath, rule: OUTPUT_SCAN_RULE, problem: `contains ${what}`, fix });
+      }
+      const called = fileFunctionCalled(value);
+      if (called !== undefined) {
+        findings.push({
+          file,
+          jsonPath,
+          rule: FILE_FUNCTIONS_RULE,
+          problem: `an expression calls ${called}(), which reads files of the machine running tofu`,
+          fix: 'pass the content as a resource attribute, a variable or a config value; never read files at plan',
+        });
       }
       const key = (keys[keys.length - 1] ?? '').replace(/(\[\d+\])+$/, '');
       if (value !== '' && !value.includes('${') && isSecretAttributeName(key)) {

@@ -1,8 +1,19 @@
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parse as parseHost } from 'tldts';
 import { z } from 'zod';
 import { parseImageReference, isFromAllowedRegistry } from '../aspects/private/image-reference';
-import { ConfigError, describeIssue, formatPath, formatValue, readConfigFile, valueAt } from '../config';
+import {
+  assertNoExpressions,
+  ConfigError,
+  describeIssue,
+  formatPath,
+  formatValueAt,
+  parseConfigText,
+  readConfigFile,
+  valueAt,
+  type PlatformConfig,
+} from '../config';
+import { DEFAULT_PLATFORM_LAYER_CONFIG, type PlatformLayerConfig } from '../platform/config';
 
 /** The embedded example catalog, used when SITES_CATALOG is not set. */
 export const DEFAULT_SITES_CATALOG_FILE = path.join(__dirname, '..', '..', 'config', 'sites.yaml');
@@ -157,6 +168,24 @@ export type SitesCatalog = z.output<typeof CatalogSchema>;
 export interface CatalogOptions {
   /** `guardrails.allowedRegistries` of the platform config: every image must come from one. */
   readonly allowedRegistries: readonly string[];
+  /**
+   * The host names the platform serves itself, by the platform config field
+   * that sets each (`platformLayer.tools.grafanaHost` ...): no site may claim
+   * one, nor any host of their registrable domains. {@link catalogOptionsOf}
+   * fills it from the platform config.
+   * @default - the hosts of the default platform layer (DEFAULT_PLATFORM_LAYER_CONFIG)
+   */
+  readonly platformHosts?: Readonly<Record<string, string>>;
+}
+
+/** The platform hosts of a platform layer, by config field. */
+function platformHostsOf(layer: PlatformLayerConfig): Record<string, string> {
+  return Object.fromEntries(Object.entries(layer.tools).map(([key, host]) => [`platformLayer.tools.${key}`, host]));
+}
+
+/** What the catalog is checked against, from the platform config: its registries and its own hosts. */
+export function catalogOptionsOf(config: PlatformConfig): CatalogOptions {
+  return { allowedRegistries: config.guardrails.allowedRegistries, platformHosts: platformHostsOf(config.platformLayer) };
 }
 
 /** A sites catalog that cannot be used: every problem, one `file: field: value: fix` line each. */
@@ -188,28 +217,27 @@ export function loadSitesCatalog(
 
 /** Parses and validates catalog text; `file` is only used in messages. */
 export function parseSitesCatalog(text: string, file: string, options: CatalogOptions): SitesCatalog {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new SitesCatalogError(
-      file,
-      doc.errors.map((e) => {
-        const where = e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : 'somewhere';
-        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        return `${file}: ${where}: YAML syntax error: ${message}; fix the YAML there`;
-      }),
-    );
-  }
-  return validateSitesCatalog(doc.toJS(), file, options);
+  return validateWalkedCatalog(parseConfigText(text, file, SitesCatalogError), file, options);
 }
 
-/** Validates an already parsed catalog (a YAML document's plain value). */
+/**
+ * Validates an already parsed catalog (a YAML document's plain value, or one
+ * built in code): refuses OpenTofu expressions in any string first, like the
+ * YAML loaders.
+ */
 export function validateSitesCatalog(raw: unknown, file: string, options: CatalogOptions): SitesCatalog {
+  assertNoExpressions(raw, file, SitesCatalogError);
+  return validateWalkedCatalog(raw, file, options);
+}
+
+/** The schema and the cross-site rules, on a value already walked for expressions. */
+function validateWalkedCatalog(raw: unknown, file: string, options: CatalogOptions): SitesCatalog {
   const result = CatalogSchema.safeParse(raw);
   if (!result.success) {
     throw new SitesCatalogError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
   }
   const problems = crossSiteProblems(result.data, options).map(
-    ({ at, message }) => `${file}: ${formatPath(at)}: ${formatValue(valueAt(raw, at))}: ${message}`,
+    ({ at, message }) => `${file}: ${formatPath(at)}: ${formatValueAt(at, valueAt(raw, at))}: ${message}`,
   );
   if (problems.length > 0) throw new SitesCatalogError(file, problems);
   return result.data;
@@ -220,12 +248,19 @@ interface Problem {
   readonly message: string;
 }
 
-/** Rules across entries (unique ids, names, hosts) and against the platform config (registries). */
+/**
+ * Rules across entries (unique ids, names, hosts, domains) and against the
+ * platform config (registries, the platform's own hosts).
+ */
 function crossSiteProblems(catalog: SitesCatalog, options: CatalogOptions): Problem[] {
   const problems: Problem[] = [];
   const ids = new Map<number, number>();
   const names = new Map<string, number>();
   const hosts = new Map<string, string>();
+  const platform = platformNames(catalog.testDomain, options.platformHosts ?? platformHostsOf(DEFAULT_PLATFORM_LAYER_CONFIG));
+  const owners = domainOwners(catalog, platform.domains);
+  const testDomainProblem = suffixProblem(catalog.testDomain, "use a domain of the platform's own, such as test.example.");
+  if (testDomainProblem !== undefined) problems.push({ at: ['testDomain'], message: testDomainProblem });
   catalog.sites.forEach((site, index) => {
     const at = (...keys: (string | number)[]) => ['sites', index, ...keys];
     const sameId = ids.get(site.id);
@@ -236,18 +271,114 @@ function crossSiteProblems(catalog: SitesCatalog, options: CatalogOptions): Prob
     if (sameName !== undefined) {
       problems.push({ at: at('name'), message: `already the name of sites[${sameName}]; give each site its own name` });
     } else names.set(site.name, index);
-    const own = [...site.hosts];
-    if (site.environments.includes('test')) own.push(`${site.name}.${catalog.testDomain}`);
-    own.forEach((host, h) => {
-      const owner = hosts.get(host);
-      const field = h < site.hosts.length ? at('hosts', h) : at('name');
-      if (owner !== undefined) {
-        problems.push({ at: field, message: `host ${host} is already served by ${owner}; a host belongs to one site` });
+    const own = site.hosts.map((host, h) => ({ host, field: at('hosts', h), generated: false }));
+    if (site.environments.includes('test')) own.push({ host: `${site.name}.${catalog.testDomain}`, field: at('name'), generated: true });
+    for (const { host, field, generated } of own) {
+      const reserved = platform.hosts.get(host);
+      if (reserved !== undefined) {
+        problems.push({
+          at: field,
+          message: generated
+            ? `its test host ${host} is reserved for the platform (${reserved} of the platform config); rename the site or change testDomain`
+            : `host ${host} is reserved for the platform (${reserved} of the platform config); serve the site on a domain of its own`,
+        });
+        continue;
+      }
+      const claim = generated ? undefined : claimProblem(host, catalog.testDomain, platform.domains);
+      if (claim !== undefined) {
+        problems.push({ at: field, message: claim });
+        continue;
+      }
+      const domain = generated ? undefined : parseHost(host, PSL).domain!;
+      const owner = domain === undefined ? undefined : owners.get(domain);
+      if (owner !== undefined && owner.index !== index) {
+        const ownerSite = catalog.sites[owner.index];
+        problems.push({
+          at: field,
+          message: ownerSite.hosts.includes(host)
+            ? `host ${host} is already served by sites[${owner.index}] (${ownerSite.name}); a host belongs to one site`
+            : `is in ${domain}, the domain of sites[${owner.index}] (${ownerSite.name}, id ${ownerSite.id}, the oldest site in it); ` +
+              "a domain belongs to one site: add the host to that site, or use a domain of this site's own",
+        });
+        continue;
+      }
+      const sameHost = hosts.get(host);
+      if (sameHost !== undefined) {
+        problems.push({ at: field, message: `host ${host} is already served by ${sameHost}; a host belongs to one site` });
       } else hosts.set(host, `sites[${index}] (${site.name})`);
-    });
+    }
     problems.push(...imageProblems(site.image, options).map((message) => ({ at: at('image'), message })));
   });
   return problems;
+}
+
+/**
+ * Which site owns each registrable domain: the one with the lowest id (the
+ * oldest: ids are never reused) among the sites listing a host in it, so a new
+ * entry cannot take over an existing site's domain wherever it is put in the
+ * file. One site per domain, because a site can set cookies for its whole
+ * domain and get certificates for any name in it.
+ */
+function domainOwners(catalog: SitesCatalog, platformDomains: ReadonlyMap<string, string>): Map<string, { index: number; id: number }> {
+  const owners = new Map<string, { index: number; id: number }>();
+  catalog.sites.forEach((site, index) => {
+    for (const host of site.hosts) {
+      const domain = parseHost(host, PSL).domain;
+      if (domain === null || platformDomains.has(domain)) continue; // refused as a claim of the platform's, or no domain at all
+      const owner = owners.get(domain);
+      if (owner === undefined || site.id < owner.id) owners.set(domain, { index, id: site.id });
+    }
+  });
+  return owners;
+}
+
+/**
+ * The public suffix list as tldts ships it, private section included: under
+ * `github.io` or `myshopify.com` every name belongs to someone else, exactly as
+ * under `co.uk`, so `alice.github.io` is a registrable domain of its own, and
+ * `github.io` itself is refused like `co.uk`.
+ */
+const PSL = { allowPrivateDomains: true } as const;
+
+/** The platform's reserved hosts (host -> config field) and its registrable domains (domain -> "field is host"). */
+function platformNames(testDomain: string, platformHosts: Readonly<Record<string, string>>) {
+  const hosts = new Map(Object.entries(platformHosts).map(([field, host]) => [host, field]));
+  const domains = new Map<string, string>();
+  for (const [field, host] of [...Object.entries(platformHosts), ['testDomain', testDomain]]) {
+    const domain = parseHost(host, PSL).domain;
+    if (domain !== null && !domains.has(domain)) domains.set(domain, `${field} is ${host}`);
+  }
+  return { hosts, domains };
+}
+
+/** Why a host is no name anyone can own: a public suffix itself, or under no known suffix. */
+function suffixProblem(host: string, fix: string): string | undefined {
+  const parsed = parseHost(host, PSL);
+  if (!parsed.isIcann && !parsed.isPrivate) {
+    return `.${parsed.publicSuffix} is no top-level domain of the public suffix list, so no certificate can be issued; check the spelling`;
+  }
+  if (parsed.domain === null) {
+    return `is a public suffix (${parsed.publicSuffix}), under which anyone registers names and no one owns it; ${fix}${host}`;
+  }
+  return undefined;
+}
+
+/** Why a tenant may not claim a host: the test domain, a public suffix, or the platform's own domain. */
+function claimProblem(host: string, testDomain: string, platformDomains: ReadonlyMap<string, string>): string | undefined {
+  if (host === testDomain || host.endsWith(`.${testDomain}`)) {
+    return `is under the test domain ${testDomain} (testDomain), where the platform names each test site <name>.${testDomain} itself; list production hosts only`;
+  }
+  const suffix = suffixProblem(host, "list the site's own domain, such as example.");
+  if (suffix !== undefined) return suffix;
+  const domain = parseHost(host, PSL).domain!;
+  const platformHost = platformDomains.get(domain);
+  if (platformHost !== undefined) {
+    return (
+      `is in ${domain}, the platform's own domain (${platformHost}): a site there could set cookies for the platform's hosts ` +
+      'and hold certificates in its name; serve the site on a domain of its own'
+    );
+  }
+  return undefined;
 }
 
 function imageProblems(image: string, options: CatalogOptions): string[] {

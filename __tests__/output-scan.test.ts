@@ -1,0 +1,71 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, TerraformStack } from 'cdktf';
+import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
+import { OpenstackProvider } from '../.gen/providers/openstack/provider';
+import { addGuardrails } from '../lib/aspects';
+import { loadPlatformConfig } from '../lib/config';
+import { OutputScanError, scanJson, synthesizeAtomically } from '../lib/output';
+import { loadSitesCatalog } from '../lib/sites/catalog';
+import { synthPlatform } from './support/synth';
+
+/**
+ * The output scan's second net under the config loaders: no expression in the
+ * synthesized JSON may call a function that reads the file system of the
+ * machine running tofu.
+ */
+const config = loadPlatformConfig({}).config;
+const doc = (value: string) => ({ resource: { openstack_networking_secgroup_v2: { Group: { description: value } } } });
+const findings = (value: string) => scanJson(doc(value), 'cdk.tf.json').map((f) => `${f.jsonPath}: ${f.rule}: ${f.problem}`);
+
+describe('expressions that read files', () => {
+  test.each([
+    ['${file("/etc/passwd")}', 'file'],
+    ['prefix ${ templatefile("x.tpl", {}) }', 'templatefile'],
+    ['${filebase64("/root/.ssh/id_rsa")}', 'filebase64'],
+    ['${core::file("/etc/shadow")}', 'file'],
+    ['%{ for f in fileset("/", "**") }${f}%{ endfor }', 'fileset'],
+    ['${sha256(filesha256("~/.aws/credentials"))}', 'filesha256'],
+    ['${fileexists("/etc/passwd") ? "a" : "b"}', 'fileexists'],
+  ])('%s is refused', (value, fn) => {
+    expect(findings(value)).toEqual([
+      `resource.openstack_networking_secgroup_v2.Group.description: no-file-functions: an expression calls ${fn}(), which reads files of the machine running tofu`,
+    ]);
+  });
+
+  test.each([
+    'read the file(s) in the docs', // no expression at all
+    '$${file("/etc/passwd")}', // escaped: the literal text ${file(...)}
+    '%%{ for f in fileset("/", "**") }', // escaped directive
+    '${var.file_name}',
+    '${local.profile(1)}',
+    '${base64encode(jsonencode({ file = "x" }))}',
+  ])('%s passes', (value) => {
+    expect(findings(value)).toEqual([]);
+  });
+});
+
+test('the default platform with the example sites calls no such function', () => {
+  const catalog = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {}).catalog;
+  const { json } = synthPlatform(config, catalog);
+  expect(Object.keys(json).length).toBeGreaterThanOrEqual(8);
+  expect(Object.entries(json).flatMap(([stack, stackJson]) => scanJson(stackJson, stack))).toEqual([]);
+});
+
+test('a synth whose JSON reads a file is refused and leaves no output', () => {
+  const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'output-scan-')), 'out');
+  const build = (dir: string) => {
+    const app = new App({ stackTraces: false, outdir: dir });
+    const stack = new TerraformStack(app, 'production');
+    new OpenstackProvider(stack, 'openstack', { authUrl: config.cloud.authUrl, region: config.cloud.region });
+    new NetworkingSecgroupV2(stack, 'Group', { name: 'g', description: '${file("/etc/passwd")}' });
+    addGuardrails(app, config);
+    return app;
+  };
+  expect(() => synthesizeAtomically(build, { outdir })).toThrow(OutputScanError);
+  expect(() => synthesizeAtomically(build, { outdir })).toThrow(
+    /^the output scan found 1 problem in the synthesized JSON; the previous output was kept:\n {2}.*cdk\.tf\.json: resource\.openstack_networking_secgroup_v2\.Group\.description: no-file-functions: an expression calls file\(\), which reads files of the machine running tofu: /,
+  );
+  expect(existsSync(outdir)).toBe(false);
+});
