@@ -8,7 +8,9 @@
 # with only its S3 endpoint pointed at the local Swift, and its encryption
 # block, into a scratch configuration holding built-in terraform_data
 # resources (one of them sleeps in a local-exec to hold the lock), and shows:
-#   1. tofu apply works; the state object in the container is encrypted;
+#   1. tofu apply works; the state object in the container is encrypted; the
+#      lock is a path-style PUT of <key>.tflock with If-None-Match: *, read back
+#      and deleted on release (from tofu's debug log);
 #   2. while an apply runs, the lock object <key>.tflock exists and a second
 #      `tofu plan -lock-timeout=0s` fails with the lock error naming that apply;
 #   3. after the apply, the lock object is gone and a plan finds no changes;
@@ -20,7 +22,7 @@
 # With SWIFT_VERSION before 2.36 (2.30.1, reported on Infomaniak in 2026-09),
 # it shows instead what happens there: the lock is refused (501
 # NotImplemented, "Conditional object PUTs are not supported."), tofu stops
-# before touching the state, and with state.s3.lockFile: false it works again
+# before writing the state, and with state.s3.lockFile: false it works again
 # with no lock, so a second plan runs during an apply.
 #
 #   bash scripts/check-state-lock.sh [STACK]          # npm run check:state-lock
@@ -32,7 +34,7 @@ source scripts/tool-env.sh
 source scripts/swift/server.sh
 stack=${1:-test}
 work=$(mktemp -d)
-# KEEP_WORK=1 keeps the work directory (tofu logs, Swift logs) for a look.
+# KEEP_WORK=1 keeps the work directory (tofu logs, Swift's stderr) for a look.
 trap 'swift_stop; [[ ${KEEP_WORK:-0} == 1 ]] && echo "kept $work" >&2 || rm -rf "$work"' EXIT
 
 bucket=tofu-state-check
