@@ -95,13 +95,14 @@ describe('state in Infomaniak object storage', () => {
     const readers = Object.keys(withSites).filter((name) => withSites[name].data?.terraform_remote_state);
     expect(readers.filter((name) => name.endsWith('-platform')).sort()).toEqual(['production-platform', 'test-platform', 'tools-platform']);
     expect(readers.some((name) => name.includes('-sites-'))).toBe(true);
+    // Each lookup reads another stack's state: with that stack's settings, less the lock.
+    const backendByKey = Object.fromEntries(Object.values(withSites).map((stack) => [stack.terraform.backend.s3.key, stack.terraform.backend.s3]));
     for (const name of readers) {
-      const cluster = name.split('-')[0];
-      const { use_lockfile: _lock, ...reading } = withSites[cluster].terraform.backend.s3;
-      expect([name, withSites[name].data.terraform_remote_state.ClusterState]).toEqual([
-        name,
-        { backend: 's3', config: reading, workspace: '${terraform.workspace}' },
-      ]);
+      for (const [id, remote] of Object.entries<any>(withSites[name].data.terraform_remote_state)) {
+        expect(backendByKey[remote.config.key]).toBeDefined();
+        const { use_lockfile: _lock, ...reading } = backendByKey[remote.config.key];
+        expect([name, id, remote]).toEqual([name, id, { backend: 's3', config: reading, workspace: '${terraform.workspace}' }]);
+      }
     }
   });
 
