@@ -287,19 +287,32 @@ describe('scripts/ci/tofu-stacks.sh', () => {
     expect(plan.status).toBe(0);
     expect(plan.calls).toEqual([
       '-chdir=cdktf.out/stacks/test init -input=false -no-color',
-      '-chdir=cdktf.out/stacks/test plan -input=false -no-color -out=test.tfplan',
+      '-chdir=cdktf.out/stacks/test plan -input=false -no-color -lock-timeout=5m -out=test.tfplan',
       '-chdir=cdktf.out/stacks/test-platform init -input=false -no-color',
-      '-chdir=cdktf.out/stacks/test-platform plan -input=false -no-color -out=test-platform.tfplan',
+      '-chdir=cdktf.out/stacks/test-platform plan -input=false -no-color -lock-timeout=5m -out=test-platform.tfplan',
     ]);
     for (const s of ['test', 'test-platform']) writeFileSync(path.join(dir, 'cdktf.out', 'stacks', s, planFile(s)), '');
     const apply = run(dir, 'apply', 'test', 'test-platform');
     expect(apply.status).toBe(0);
     expect(apply.calls.slice(plan.calls.length)).toEqual([
       '-chdir=cdktf.out/stacks/test init -input=false -no-color -lockfile=readonly',
-      '-chdir=cdktf.out/stacks/test apply -input=false -no-color test.tfplan',
+      '-chdir=cdktf.out/stacks/test apply -input=false -no-color -lock-timeout=5m test.tfplan',
       '-chdir=cdktf.out/stacks/test-platform init -input=false -no-color -lockfile=readonly',
-      '-chdir=cdktf.out/stacks/test-platform apply -input=false -no-color test-platform.tfplan',
+      '-chdir=cdktf.out/stacks/test-platform apply -input=false -no-color -lock-timeout=5m test-platform.tfplan',
     ]);
+  });
+
+  test('plan and apply wait up to 5 minutes for a state lock held elsewhere instead of failing at once', () => {
+    const dir = workdir({ test: s3 });
+    const plan = run(dir, 'plan', 'test');
+    writeFileSync(path.join(dir, 'cdktf.out', 'stacks', 'test', planFile('test')), '');
+    const apply = run(dir, 'apply', 'test');
+    const locking = apply.calls.filter((c) => / (plan|apply) /.test(c));
+    expect(locking).toHaveLength(2);
+    for (const call of locking) expect(call.split(' ')).toContain('-lock-timeout=5m');
+    // init takes no lock; validate has no state.
+    expect(plan.calls.filter((c) => c.includes(' init ')).every((c) => !c.includes('lock-timeout'))).toBe(true);
+    expect(run(workdir({ test: s3 }), 'validate', 'test').calls.join(' ')).not.toContain('lock-timeout');
   });
 
   test('validates without a backend', () => {

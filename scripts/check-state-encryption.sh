@@ -4,6 +4,8 @@
 # a synthesized stack (cdktf.out/stacks/<stack>, default test), puts them in a
 # scratch configuration holding one built-in terraform_data resource, and runs
 #   1. apply with passphrase A: the state file is encrypted (no plain resources);
+#      the encryption is enforced: an unencrypted method brought in from outside
+#      the configuration (TF_ENCRYPTION, as an override file would) is refused;
 #   2. another configuration reads its outputs through terraform_remote_state
 #      (as platform and sites stacks read their cluster stack); a wrong
 #      passphrase is refused;
@@ -71,6 +73,27 @@ if grep -q 'state-encryption-probe' "$work/cfg/scratch.tfstate" || ! grep -q '"e
   echo "FAIL: the state file is not encrypted" >&2; exit 1
 fi
 echo "ok    state written encrypted with passphrase A"
+
+# Enforced: OpenTofu merges TF_ENCRYPTION (and override files) into the
+# configured block; with enforced it refuses the unencrypted method they bring.
+mkdir -p "$work/plain"
+node -e '
+  const c = require(process.argv[1]);
+  c.terraform.backend.local.path = "plain.tfstate";
+  require("fs").writeFileSync(process.argv[2], JSON.stringify(c, null, 2));
+' "$work/cfg/main.tf.json" "$work/plain/main.tf.json"
+unencrypted='method "unencrypted" "plain" {}
+state { method = method.unencrypted.plain }
+plan { method = method.unencrypted.plain }'
+dir=$work/plain tofu_as "$A" "" init >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+if TF_ENCRYPTION=$unencrypted dir=$work/plain tofu_as "$A" "" apply -auto-approve >"$work/log" 2>&1; then
+  echo "FAIL: tofu wrote the state with an unencrypted method (encryption not enforced)" >&2; exit 1
+fi
+grep -q 'Unencrypted method is forbidden' "$work/log" || { cat "$work/log"; echo "FAIL: not refused for the enforced flag" >&2; exit 1; }
+if [[ -e $work/plain/plain.tfstate ]] && grep -q 'state-encryption-probe' "$work/plain/plain.tfstate"; then
+  echo "FAIL: a plaintext state was written" >&2; exit 1
+fi
+echo "ok    enforced: an unencrypted method from TF_ENCRYPTION is refused, nothing written in clear"
 
 dir=$work/reader tofu_as "$A" "" init >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
 dir=$work/reader tofu_as "$A" "" apply -auto-approve >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }

@@ -422,6 +422,12 @@ const StateSchema = z
           .regex(/^[a-z0-9]([a-z0-9/-]*[a-z0-9])?$/, { error: 'must be lower-case letters, digits, dashes and slashes' })
           .default('platform')
           .describe('Key of a stack state: <keyPrefix>/<stack>.tfstate.'),
+        lockFile: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Lock each state with OpenTofu's lock file (<key>.tflock, a conditional write). false only where the object storage refuses conditional writes (Swift before 2.36 answers 501): then nothing stops two applies of one stack at once.",
+          ),
       })
       .strict()
       .optional(),

@@ -24,12 +24,15 @@ export const MIN_PASSPHRASE_LENGTH = 16;
  * - `s3`: Infomaniak object storage through its S3 API, path-style, one key
  *   per stack, with the AWS-only checks skipped; credentials come from
  *   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (an EC2 credential) at run time.
+ *   Each state is locked with OpenTofu's S3 lock file (`<key>.tflock`, created
+ *   with a conditional write) unless `state.s3.lockFile` is false.
  *
- * Encryption (OpenTofu's `encryption` block) is on for every stack: AES-GCM
- * with a key derived by PBKDF2 from a passphrase given at run time
- * (TF_VAR_state_encryption_passphrase), for the state and for saved plans;
- * enforced (tofu refuses to write anything unencrypted) when the backend is
- * remote. The stacks hold private keys and tokens.
+ * Encryption (OpenTofu's `encryption` block) is on and enforced for every
+ * stack and every backend: AES-GCM with a key derived by PBKDF2 from a
+ * passphrase given at run time (TF_VAR_state_encryption_passphrase), for the
+ * state and for saved plans; tofu refuses an unencrypted method, even one
+ * brought in by TF_ENCRYPTION or an override file. The stacks hold private
+ * keys and tokens, wherever their state lives.
  */
 export function configureState(stack: TerraformStack, state: StateConfig, cloud: CloudConfig): void {
   const name = stack.node.id;
@@ -45,23 +48,25 @@ export function configureState(stack: TerraformStack, state: StateConfig, cloud:
       skipRegionValidation: true,
       skipRequestingAccountId: true,
       skipMetadataApiCheck: true,
+      // Swift's S3 API does not compute the checksums newer AWS SDKs send. A
+      // backend setting, so the stacks reading this state (terraform_remote_state)
+      // get it too.
+      skipS3Checksum: true,
     });
-    // Swift's S3 API does not compute the checksums newer AWS SDKs send.
-    stack.addOverride('terraform.backend.s3.skip_s3_checksum', true);
+    if (s3.lockFile) {
+      // addOverride: cdktf 0.21's S3BackendConfig has no use_lockfile (OpenTofu
+      // 1.10+). On the backend only, not in the props: the stacks that read this
+      // state through terraform_remote_state take no lock. Test: state.test.ts.
+      stack.addOverride('terraform.backend.s3.use_lockfile', true);
+    }
   } else {
     new LocalBackend(stack, { path: `${LOCAL_STATE_DIR}/${name}.tfstate` });
   }
-  encryptState(stack, {
-    enforced: state.backend !== 'local',
-    key: state.encryption.key,
-    previousKey: state.encryption.previousKey,
-  });
+  encryptState(stack, { key: state.encryption.key, previousKey: state.encryption.previousKey });
 }
 
 /** Which keys encrypt a stack's state and plans. */
 export interface EncryptionOptions {
-  /** Refuse to write anything unencrypted (remote backends). */
-  readonly enforced: boolean;
   /** Name of the current key (`key_provider.pbkdf2.<key>`); recorded in every state it writes. */
   readonly key: string;
   /** During a rotation: the name of the key being replaced, read as a fallback. */
@@ -71,14 +76,16 @@ export interface EncryptionOptions {
 /**
  * The `terraform.encryption` block of a stack, as OpenTofu reads it from JSON.
  * OpenTofu stores the key provider's name with each encrypted state, so a key
- * keeps its name for life and a rotation introduces a new name.
+ * keeps its name for life and a rotation introduces a new name. State and plan
+ * are `enforced`: tofu refuses to write either unencrypted, and enforcement
+ * survives a merge with TF_ENCRYPTION or an override file.
  */
 export function encryptionBlock(options: EncryptionOptions): Record<string, unknown> {
   const { key, previousKey } = options;
   // In JSON, `method` must be a bare reference (a static traversal), not "${...}".
   const target = {
     method: `method.aes_gcm.${key}`,
-    enforced: options.enforced,
+    enforced: true,
     ...(previousKey ? { fallback: { method: `method.aes_gcm.${previousKey}` } } : {}),
   };
   const keyProviders: Record<string, unknown> = { [key]: { passphrase: `\${var.${PASSPHRASE_VARIABLE}}` } };
@@ -117,5 +124,7 @@ function encryptState(stack: TerraformStack, options: EncryptionOptions): void {
   if (options.previousKey) {
     passphrase(PREVIOUS_PASSPHRASE_VARIABLE, 'The passphrase being rotated out: read-only fallback during a key rotation.');
   }
+  // addOverride: the encryption block is OpenTofu's, cdktf 0.21 has no binding
+  // for it. Test: state.test.ts (and npm run check:encryption, with real tofu).
   stack.addOverride('terraform.encryption', encryptionBlock(options));
 }

@@ -25,6 +25,14 @@ case $mode in
 esac
 [ "$#" -gt 0 ] || { echo "tofu-stacks.sh: name at least one stack" >&2; exit 2; }
 out=cdktf.out/stacks
+# How long plan and apply wait for a state lock held elsewhere (the S3 lock
+# file, lib/state/backend.ts) before failing. CI jobs of one environment do not
+# meet (resource_group), so the holder is a person running tofu by hand, or a
+# lock a killed job left: long enough for a plan or a short apply to finish,
+# short enough that a stale lock fails the job within minutes, with the lock's
+# ID and owner for `tofu force-unlock`. A saved plan made stale meanwhile is
+# refused by apply.
+lock_timeout=5m
 
 # The environment of a stack is its name up to the first '-'.
 environment=${1%%-*}
@@ -62,13 +70,13 @@ for stack in "$@"; do
       ;;
     plan)
       tofu -chdir="$dir" init -input=false -no-color
-      tofu -chdir="$dir" plan -input=false -no-color -out="$plan_file"
+      tofu -chdir="$dir" plan -input=false -no-color -lock-timeout="$lock_timeout" -out="$plan_file"
       ;;
     apply)
       [ -f "$dir/$plan_file" ] || { echo "tofu-stacks.sh: $dir/$plan_file not found; the plan job makes it" >&2; exit 1; }
       # The plan job's lock file: the providers the plan was made with.
       tofu -chdir="$dir" init -input=false -no-color -lockfile=readonly
-      tofu -chdir="$dir" apply -input=false -no-color "$plan_file"
+      tofu -chdir="$dir" apply -input=false -no-color -lock-timeout="$lock_timeout" "$plan_file"
       ;;
   esac
 done
