@@ -121,6 +121,22 @@ describe('Traefik', () => {
     }
   });
 
+  test('plain HTTP is redirected to HTTPS except ACME HTTP-01 challenges; websecure is the default entry point', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const { web, websecure } = valuesOf(releases(json[`${env}-platform`]).traefik).ports;
+      // Chart 41 takes the redirect under ports.<name>.http (its schema refuses ports.web.redirections).
+      expect(web.http.redirections).toEqual({ entryPoint: { to: 'websecure', scheme: 'https', permanent: true } });
+      // No priority: the redirect keeps Traefik's own (MaxInt - 1) and beats every router on :80;
+      // allowACMEByPass takes /.well-known/acme-challenge/ out of its rule, so the solver answers there.
+      expect(web.http.redirections.entryPoint).not.toHaveProperty('priority');
+      expect(web.allowACMEByPass).toBe(true);
+      // An Ingress that names no entry point is served on HTTPS only.
+      expect(websecure.asDefault).toBe(true);
+      expect(web).not.toHaveProperty('asDefault');
+      expect(websecure.http.tls).toEqual({ enabled: true });
+    }
+  });
+
   test('custom NodePorts flow from the config', () => {
     const custom = structuredClone(config);
     (custom.environments.test.ingress as { httpNodePort: number }).httpNodePort = 31080;
@@ -152,7 +168,17 @@ describe('cert-manager', () => {
           email: DEFAULT_PLATFORM_LAYER_CONFIG.acmeEmail,
           server: 'https://acme-v02.api.letsencrypt.org/directory',
           privateKeySecretRef: { name: 'letsencrypt-production-account-key' },
-          solvers: [{ http01: { ingress: { ingressClassName: 'traefik' } } }],
+          // The solver's Ingress is the one router pinned to :80 (websecure is the default entry point).
+          solvers: [
+            {
+              http01: {
+                ingress: {
+                  ingressClassName: 'traefik',
+                  ingressTemplate: { metadata: { annotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': 'web' } } },
+                },
+              },
+            },
+          ],
         },
       },
     });
@@ -257,7 +283,15 @@ describe('monitoring on tools', () => {
       }
     }
     expect(sources).toHaveLength(6);
+  });
+
+  test('Grafana is served on HTTPS only, with a Let’s Encrypt certificate', () => {
     expect(grafana.ingress.hosts).toEqual([DEFAULT_PLATFORM_LAYER_CONFIG.tools.grafanaHost]);
+    expect(grafana.ingress.annotations).toEqual({
+      'cert-manager.io/cluster-issuer': 'letsencrypt-production',
+      'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+      'traefik.ingress.kubernetes.io/router.tls': 'true',
+    });
   });
 
   test('write paths: basic auth per tenant, the tenant header set from the user, stable htpasswd', () => {
@@ -280,6 +314,8 @@ describe('monitoring on tools', () => {
     expect(byHost[logsHost].spec.rule[0].http.path[0]).toMatchObject({ path: '/loki/api/v1/push', backend: { service: { name: 'loki' } } });
     for (const i of ingresses) {
       expect(i.spec.ingress_class_name).toBe('traefik');
+      expect(i.metadata.annotations['traefik.ingress.kubernetes.io/router.entrypoints']).toBe('websecure');
+      expect(i.metadata.annotations['traefik.ingress.kubernetes.io/router.tls']).toBe('true');
       expect(i.metadata.annotations['traefik.ingress.kubernetes.io/router.middlewares']).toBe('monitoring-telemetry-basic-auth@kubernetescrd');
       expect(i.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-production');
     }

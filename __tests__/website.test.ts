@@ -142,9 +142,14 @@ test('a ClusterIP service in front of the pods', () => {
   });
 });
 
-test('the ingress serves every host through traefik with a Let’s Encrypt certificate', () => {
+test('the ingress serves every host through traefik, on HTTPS only, with a Let’s Encrypt certificate', () => {
   const ingress = only('kubernetes_ingress_v1');
-  expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt-production' });
+  expect(ingress.metadata.annotations).toEqual({
+    'cert-manager.io/cluster-issuer': 'letsencrypt-production',
+    // Pinned to websecure: on :80 only the redirect to HTTPS (and cert-manager's solver) answer.
+    'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+    'traefik.ingress.kubernetes.io/router.tls': 'true',
+  });
   expect(ingress.spec.ingress_class_name).toBe('traefik');
   expect(ingress.spec.tls).toEqual([{ hosts: ['baeckerei.ch', 'www.baeckerei.ch'], secret_name: 'baeckerei-tls' }]);
   expect(ingress.spec.rule.map((r: any) => r.host)).toEqual(['baeckerei.ch', 'www.baeckerei.ch']);

@@ -6,6 +6,20 @@ import { PinnedRelease } from './release';
 /** IngressClass of the platform: the sites use ingressClassName traefik. */
 export const INGRESS_CLASS = 'traefik';
 export const INGRESS_NAMESPACE = 'traefik';
+/** Traefik's entry point on :80 (the load balancer's port 80): redirects to HTTPS, serves only ACME HTTP-01 challenges. */
+export const HTTP_ENTRY_POINT = 'web';
+/** Traefik's entry point on :443: TLS for every router; the default of an Ingress that names none. */
+export const HTTPS_ENTRY_POINT = 'websecure';
+
+/**
+ * Annotations of an Ingress served on HTTPS only: its router is bound to the
+ * websecure entry point with TLS, so it never answers on :80, where the
+ * redirect to HTTPS does.
+ */
+export const HTTPS_ONLY_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'traefik.ingress.kubernetes.io/router.entrypoints': HTTPS_ENTRY_POINT,
+  'traefik.ingress.kubernetes.io/router.tls': 'true',
+};
 
 export interface IngressControllerProps {
   /** NodePort the ingress load balancer sends :80 to (environments.<env>.ingress.httpNodePort). */
@@ -30,7 +44,20 @@ export interface TraefikValues {
   };
   /** The chart's Service spec (chart 41: `service.spec`, merged into the Service). */
   readonly service: { readonly spec: { readonly type: 'NodePort' } };
-  readonly ports: { readonly web: { readonly nodePort: number }; readonly websecure: { readonly nodePort: number } };
+  readonly ports: {
+    readonly web: {
+      readonly nodePort: number;
+      /** Traefik v3.7: takes /.well-known/acme-challenge/ out of the redirect's rule (HostRegexp(`^.+$`) && !PathPrefix(...)). */
+      readonly allowACMEByPass: boolean;
+      /** Chart 41: under `http` (the chart's schema refuses `ports.web.redirections`). */
+      readonly http: { readonly redirections: { readonly entryPoint: { readonly to: string; readonly scheme: 'https'; readonly permanent: boolean } } };
+    };
+    readonly websecure: {
+      readonly nodePort: number;
+      readonly asDefault: boolean;
+      readonly http: { readonly tls: { readonly enabled: boolean } };
+    };
+  };
   readonly affinity: object;
   readonly topologySpreadConstraints: object[];
 }
@@ -41,6 +68,9 @@ export interface TraefikValues {
  * only (servers are tainted and excluded), at least two replicas spread across
  * nodes with a PodDisruptionBudget. Serves Ingress objects of class `traefik` and
  * Traefik's own CRDs (Middleware), which the chart installs.
+ *
+ * HTTPS only: :80 redirects to HTTPS and serves nothing but ACME HTTP-01
+ * challenges; routers that name no entry point are served on :443.
  */
 export class IngressController extends Construct {
   static readonly DEFAULT_REPLICAS = 2;
@@ -67,7 +97,24 @@ export class IngressController extends Construct {
         kubernetesCRD: { enabled: true, allowCrossNamespace: false },
       },
       service: { spec: { type: 'NodePort' } },
-      ports: { web: { nodePort: props.httpNodePort }, websecure: { nodePort: props.httpsNodePort } },
+      ports: {
+        web: {
+          nodePort: props.httpNodePort,
+          // Every request on :80 is redirected (301) to https://<host>/, at the
+          // redirect's own priority (Traefik's default, MaxInt - 1, above any
+          // router's), except ACME HTTP-01 challenges: with allowACMEByPass the
+          // redirect's rule leaves /.well-known/acme-challenge/ out, and
+          // cert-manager's solver router (pinned to web) answers those.
+          allowACMEByPass: true,
+          http: { redirections: { entryPoint: { to: HTTPS_ENTRY_POINT, scheme: 'https', permanent: true } } },
+        },
+        websecure: {
+          nodePort: props.httpsNodePort,
+          // An Ingress that names no entry point lands here, never on :80.
+          asDefault: true,
+          http: { tls: { enabled: true } },
+        },
+      },
       affinity: {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {

@@ -6,7 +6,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/schema';
 import { CLUSTER_ISSUER } from './cert-manager';
 import { CHARTS, envReference, type KubernetesObject } from './helm-values';
-import { INGRESS_CLASS } from './ingress';
+import { HTTPS_ONLY_ANNOTATIONS, INGRESS_CLASS } from './ingress';
 import { PlatformNamespace } from './namespace';
 import { ManifestsRelease, PinnedRelease } from './release';
 
@@ -238,8 +238,7 @@ export class Monitoring extends Construct {
           namespace,
           annotations: {
             'cert-manager.io/cluster-issuer': CLUSTER_ISSUER,
-            'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
-            'traefik.ingress.kubernetes.io/router.tls': 'true',
+            ...HTTPS_ONLY_ANNOTATIONS,
             'traefik.ingress.kubernetes.io/router.middlewares': `${MONITORING_NAMESPACE}-${WRITE_PATH_MIDDLEWARE}@kubernetescrd`,
           },
         },
@@ -287,7 +286,7 @@ export class Monitoring extends Construct {
       ingress: {
         enabled: true,
         ingressClassName: INGRESS_CLASS,
-        annotations: { 'cert-manager.io/cluster-issuer': CLUSTER_ISSUER },
+        annotations: { 'cert-manager.io/cluster-issuer': CLUSTER_ISSUER, ...HTTPS_ONLY_ANNOTATIONS },
         hosts: [props.grafanaHost],
         tls: [{ secretName: 'grafana-tls', hosts: [props.grafanaHost] }],
       },

@@ -41,6 +41,11 @@ export const INGRESS_CONTROLLER_NAMESPACE = 'traefik';
 export const INGRESS_CLASS = 'traefik';
 /** cert-manager ClusterIssuer that signs the sites' certificates (Let's Encrypt). */
 export const CLUSTER_ISSUER = 'letsencrypt-production';
+/**
+ * The ingress controller's HTTPS entry point. A site's router is bound to it
+ * (with TLS), so it never answers on :80, where Traefik redirects to HTTPS.
+ */
+export const HTTPS_ENTRY_POINT = 'websecure';
 /** Port cert-manager's ACME HTTP-01 solver pods listen on in the site's namespace. */
 export const ACME_SOLVER_PORT = 8089;
 /**
@@ -96,7 +101,8 @@ export interface WebsiteProps {
  *   system, no service-account token, probes, spread over nodes; two
  *   instances at least, more on CPU load (autoscaling/v2), one kept through
  *   voluntary disruptions (a PodDisruptionBudget);
- * - a ClusterIP service and an ingress with a Let's Encrypt certificate;
+ * - a ClusterIP service and an ingress with a Let's Encrypt certificate,
+ *   served on HTTPS only (plain HTTP is redirected by the ingress controller);
  * - network policies: everything denied, then DNS, traffic from the ingress
  *   controller on the app port, and the internet without private ranges.
  *
@@ -238,7 +244,14 @@ export class Website extends Construct {
       }),
     });
     new KubernetesObject(this, 'Ingress', IngressV1.tfResourceType, {
-      metadata: ingressV1MetadataToTerraform({ ...metadata, annotations: { 'cert-manager.io/cluster-issuer': CLUSTER_ISSUER } }),
+      metadata: ingressV1MetadataToTerraform({
+        ...metadata,
+        annotations: {
+          'cert-manager.io/cluster-issuer': CLUSTER_ISSUER,
+          'traefik.ingress.kubernetes.io/router.entrypoints': HTTPS_ENTRY_POINT,
+          'traefik.ingress.kubernetes.io/router.tls': 'true',
+        },
+      }),
       spec: ingressV1SpecToTerraform({
         ingressClassName: INGRESS_CLASS,
         tls: [{ hosts: [...props.hosts], secretName: `${name}-tls` }],
