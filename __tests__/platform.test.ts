@@ -76,6 +76,7 @@ describe('platform stacks', () => {
     const serving: [string, string, any][] = [
       ['traefik', 'traefik', CHARTS.traefik],
       ['cert-manager', 'cert-manager', CHARTS.certManager],
+      ['ingress-middlewares', 'traefik', MANIFESTS_CHART],
       ['cluster-issuers', 'cert-manager', MANIFESTS_CHART],
       ['tenant-guardrails', 'kube-system', MANIFESTS_CHART],
       ['k8s-monitoring', 'telemetry', CHARTS.k8sMonitoring],
@@ -134,6 +135,26 @@ describe('Traefik', () => {
       expect(websecure.asDefault).toBe(true);
       expect(web).not.toHaveProperty('asDefault');
       expect(websecure.http.tls).toEqual({ enabled: true });
+    }
+  });
+
+  test('HSTS on every HTTPS response: a headers Middleware on the websecure entry point, after the chart and its CRDs', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const byName = releases(json[`${env}-platform`]);
+      const { web, websecure } = valuesOf(byName.traefik).ports;
+      expect(websecure.http.middlewares).toEqual(['traefik-hsts@kubernetescrd']);
+      expect(web.http).not.toHaveProperty('middlewares');
+      const middlewares = byName['ingress-middlewares'];
+      expect(middlewares.depends_on).toEqual([expect.stringMatching(/^helm_release\.Ingress_Traefik_Release_[0-9A-F]+$/)]);
+      expect(valuesOf(middlewares).objects).toEqual([
+        {
+          apiVersion: 'traefik.io/v1alpha1',
+          kind: 'Middleware',
+          metadata: { name: 'hsts', namespace: 'traefik' },
+          // A year; not for subdomains nor preloaded: that commits a customer's whole domain (README, Security model).
+          spec: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: false, stsPreload: false } },
+        },
+      ]);
     }
   });
 

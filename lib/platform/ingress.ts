@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { CHARTS } from './helm-values';
+import { CHARTS, type KubernetesObject } from './helm-values';
 import { PlatformNamespace } from './namespace';
-import { PinnedRelease } from './release';
+import { ManifestsRelease, PinnedRelease } from './release';
 
 /** IngressClass of the platform: the sites use ingressClassName traefik. */
 export const INGRESS_CLASS = 'traefik';
@@ -55,7 +55,8 @@ export interface TraefikValues {
     readonly websecure: {
       readonly nodePort: number;
       readonly asDefault: boolean;
-      readonly http: { readonly tls: { readonly enabled: boolean } };
+      /** Middlewares of every router on the entry point, before the router's own. */
+      readonly http: { readonly tls: { readonly enabled: boolean }; readonly middlewares: readonly string[] };
     };
   };
   readonly affinity: object;
@@ -70,13 +71,20 @@ export interface TraefikValues {
  * Traefik's own CRDs (Middleware), which the chart installs.
  *
  * HTTPS only: :80 redirects to HTTPS and serves nothing but ACME HTTP-01
- * challenges; routers that name no entry point are served on :443.
+ * challenges; routers that name no entry point are served on :443, and every
+ * HTTPS response carries Strict-Transport-Security (an entry-point Middleware).
  */
 export class IngressController extends Construct {
   static readonly DEFAULT_REPLICAS = 2;
+  /** Strict-Transport-Security max-age: one year, what browsers' HSTS preload lists ask for. */
+  static readonly HSTS_MAX_AGE_SECONDS = 31_536_000;
+  /** The Middleware (in the ingress namespace) that sends Strict-Transport-Security on every HTTPS response. */
+  static readonly HSTS_MIDDLEWARE = 'hsts';
   readonly namespace: PlatformNamespace;
   readonly release: PinnedRelease;
   readonly values: TraefikValues;
+  /** The entry points' Middlewares (HSTS), a release of the platform-manifests chart after Traefik's (its CRDs). */
+  readonly middlewares: ManifestsRelease;
 
   constructor(scope: Construct, id: string, props: IngressControllerProps) {
     super(scope, id);
@@ -112,7 +120,7 @@ export class IngressController extends Construct {
           nodePort: props.httpsNodePort,
           // An Ingress that names no entry point lands here, never on :80.
           asDefault: true,
-          http: { tls: { enabled: true } },
+          http: { tls: { enabled: true }, middlewares: [`${INGRESS_NAMESPACE}-${IngressController.HSTS_MIDDLEWARE}@kubernetescrd`] },
         },
       },
       affinity: {
@@ -131,6 +139,25 @@ export class IngressController extends Construct {
       namespace: this.namespace.name,
       chart: CHARTS.traefik,
       values: this.values,
+    });
+    // Browsers that saw one HTTPS response never try plain HTTP on the host for a
+    // year. Not for subdomains and not preloaded: on a customer's apex that would
+    // commit hosts we do not serve (README, Security model). Traefik sends it on
+    // TLS requests only, and websecure is the only TLS entry point.
+    const hsts: KubernetesObject = {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: { name: IngressController.HSTS_MIDDLEWARE, namespace: INGRESS_NAMESPACE },
+      spec: { headers: { stsSeconds: IngressController.HSTS_MAX_AGE_SECONDS, stsIncludeSubdomains: false, stsPreload: false } },
+    };
+    this.middlewares = new ManifestsRelease(this, 'Middlewares', {
+      name: 'ingress-middlewares',
+      namespace: this.namespace.name,
+      objects: [hsts],
+      // The Middleware CRD comes with the chart. On the very first install
+      // websecure routers fail (middleware not found) for the seconds between
+      // the two releases; nothing is served yet at that point.
+      dependsOn: [this.release.release],
     });
   }
 }
