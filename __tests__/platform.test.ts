@@ -13,7 +13,7 @@ import {
   PlatformLayerConfigSchema,
   type PlatformLayerConfig,
 } from '../lib/platform';
-import { IngressController } from '../lib/platform/ingress';
+import { IngressController, ingressProxySources } from '../lib/platform/ingress';
 import { synthPlatform } from './support/synth';
 
 const { config } = loadPlatformConfig({});
@@ -169,6 +169,50 @@ describe('Traefik', () => {
     const stack = Testing.stubVersion(Testing.app()) as unknown as import('constructs').Construct;
     expect(() => new IngressController(stack, 'One', { httpNodePort: 30080, httpsNodePort: 30443, replicas: 1 })).toThrow(/at least 2/);
     expect(() => new IngressController(stack, 'Same', { httpNodePort: 30080, httpsNodePort: 30080 })).toThrow(/must differ/);
+  });
+
+  describe('PROXY protocol from the ingress load balancer', () => {
+    const traefikValues = (proxyProtocolTrustedCidrs?: string[]) => {
+      let controller!: IngressController;
+      Testing.synthScope((scope) => {
+        controller = new IngressController(scope, 'Ingress', { httpNodePort: 30080, httpsNodePort: 30443, proxyProtocolTrustedCidrs });
+      });
+      return controller.values.ports;
+    };
+
+    test('both entry points believe the header only from the sources they are given', () => {
+      const sources = ingressProxySources(config.environments.production);
+      // Octavia's member port in the agents subnet, and the node's address in the pod range after kube-proxy's SNAT.
+      expect(sources).toEqual(['10.20.16.0/20', '10.42.0.0/16']);
+      const ports = traefikValues(sources);
+      expect(ports.web.proxyProtocol).toEqual({ trustedIPs: sources });
+      expect(ports.websecure.proxyProtocol).toEqual({ trustedIPs: sources });
+    });
+
+    test('without sources, the private ranges: the only addresses that can connect to Traefik at all', () => {
+      const ports = traefikValues();
+      expect(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
+      expect(ports.web.proxyProtocol.trustedIPs).toEqual(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS);
+      expect(ports.websecure.proxyProtocol.trustedIPs).toEqual(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS);
+      for (const env of ENVIRONMENT_NAMES) {
+        const { web, websecure } = valuesOf(releases(json[`${env}-platform`]).traefik).ports;
+        for (const entryPoint of [web, websecure]) {
+          expect(entryPoint.proxyProtocol.trustedIPs.length).toBeGreaterThan(0);
+          expect(entryPoint.proxyProtocol).not.toHaveProperty('insecure');
+        }
+      }
+    });
+
+    test.each<[string, string[], string]>([
+      ['an empty list (the chart would not parse the header, and every request would break)', [], 'proxyProtocolTrustedCidrs []: list the sources of the ingress load balancer’s connections, e.g. ingressProxySources(cluster)'],
+      ['the whole internet', ['10.20.16.0/20', '0.0.0.0/0'], 'proxyProtocolTrustedCidrs[1] "0.0.0.0/0": anyone could forge a client address; trust only the agents subnet and the pod range'],
+      ['a malformed block', ['10.20.16.1/20'], 'proxyProtocolTrustedCidrs[0] "10.20.16.1/20": host bits are set; use 10.20.16.0/20'],
+    ])('refuses %s', (_what, cidrs, message) => {
+      const stack = Testing.stubVersion(Testing.app()) as unknown as import('constructs').Construct;
+      expect(() => new IngressController(stack, 'Ingress', { httpNodePort: 30080, httpsNodePort: 30443, proxyProtocolTrustedCidrs: cidrs })).toThrow(
+        new Error(`Ingress: ${message}`),
+      );
+    });
   });
 });
 
