@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { assertGuardrails, TENANT_LABEL } from '../lib/aspects';
 import { ENVIRONMENT_NAMES, loadPlatformConfig, type PlatformConfig } from '../lib/config';
@@ -13,7 +13,9 @@ import {
   PlatformLayerConfigSchema,
   type PlatformLayerConfig,
 } from '../lib/platform';
+import { CertManager } from '../lib/platform/cert-manager';
 import { IngressController, ingressProxySources } from '../lib/platform/ingress';
+import { Monitoring, MONITORING_BUCKETS, type MonitoringProps } from '../lib/platform/monitoring';
 import { synthPlatform } from './support/synth';
 
 const { config } = loadPlatformConfig({});
@@ -350,12 +352,91 @@ describe('monitoring on tools', () => {
     expect(sources).toHaveLength(6);
   });
 
-  test('Grafana is served on HTTPS only, with a Let’s Encrypt certificate', () => {
-    expect(grafana.ingress.hosts).toEqual([DEFAULT_PLATFORM_LAYER_CONFIG.tools.grafanaHost]);
-    expect(grafana.ingress.annotations).toEqual({
-      'cert-manager.io/cluster-issuer': 'letsencrypt-production',
-      'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
-      'traefik.ingress.kubernetes.io/router.tls': 'true',
+  describe('Grafana access', () => {
+    type Access = Pick<MonitoringProps, 'grafanaAllowedCidrs' | 'allowWorldGrafana'>;
+    /** The releases of Monitoring composed as tools-platform composes it, with these access props. */
+    function grafanaWith(access: Access): Record<string, any> {
+      const stack = new TerraformStack(Testing.app({ stackTraces: false }), 'tools-platform');
+      const ingress = new IngressController(stack, 'Ingress', { httpNodePort: 30080, httpsNodePort: 30443 });
+      const certManager = new CertManager(stack, 'CertManager', { acmeEmail: 'hostmaster@webhost.ch' });
+      const key = (id: string) => new TerraformVariable(stack, id, { type: 'string', sensitive: true }).stringValue;
+      const { tools: hosts, tenants } = DEFAULT_PLATFORM_LAYER_CONFIG;
+      new Monitoring(stack, 'Monitoring', {
+        objectStorage: {
+          bucketNames: Object.fromEntries(MONITORING_BUCKETS.map((b) => [b, `webhost-tools-${b}`])),
+          s3EndpointHost: 's3.pub1.infomaniak.cloud',
+          region: 'dc3-a',
+          accessKey: key('access_key'),
+          secretKey: key('secret_key'),
+        },
+        tenants,
+        grafanaHost: hosts.grafanaHost,
+        metricsHost: hosts.metricsHost,
+        logsHost: hosts.logsHost,
+        metricsRetentionDays: 90,
+        logsRetentionDays: 30,
+        ingressController: ingress.release.release,
+        clusterIssuer: certManager.issuers.release,
+        ...access,
+      });
+      return releases(JSON.parse(Testing.synth(stack)));
+    }
+
+    test('without allowed networks (the default) Grafana is not on the ingress at all: kubectl port-forward', () => {
+      expect(grafana.ingress).toEqual({ enabled: false });
+      expect(byName['grafana-access']).toBeUndefined();
+      const alone = grafanaWith({});
+      expect(valuesOf(alone.grafana).ingress).toEqual({ enabled: false });
+      expect(alone['grafana-access']).toBeUndefined();
+      expect(valuesOf(grafanaWith({ grafanaAllowedCidrs: [] }).grafana).ingress).toEqual({ enabled: false });
+    });
+
+    test('with allowed networks: HTTPS only, behind an IP allow-list of exactly those networks', () => {
+      const published = grafanaWith({ grafanaAllowedCidrs: ['192.0.2.0/24', '198.51.100.7/32'] });
+      const ingress = valuesOf(published.grafana).ingress;
+      expect(ingress).toMatchObject({
+        enabled: true,
+        ingressClassName: 'traefik',
+        hosts: ['grafana.tools.webhost.ch'],
+        tls: [{ secretName: 'grafana-tls', hosts: ['grafana.tools.webhost.ch'] }],
+      });
+      expect(ingress.annotations).toEqual({
+        'cert-manager.io/cluster-issuer': 'letsencrypt-production',
+        'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+        'traefik.ingress.kubernetes.io/router.tls': 'true',
+        'traefik.ingress.kubernetes.io/router.middlewares': 'monitoring-grafana-allow-list@kubernetescrd',
+      });
+      const access = published['grafana-access'];
+      // Matched against the connection's address, which the PROXY protocol sets to the client's;
+      // no ipStrategy, so an X-Forwarded-For a client sends counts for nothing.
+      expect(valuesOf(access).objects).toEqual([
+        {
+          apiVersion: 'traefik.io/v1alpha1',
+          kind: 'Middleware',
+          metadata: { name: 'grafana-allow-list', namespace: 'monitoring' },
+          spec: { ipAllowList: { sourceRange: ['192.0.2.0/24', '198.51.100.7/32'] } },
+        },
+      ]);
+      // The CRD comes with Traefik; Grafana's route never exists without its allow-list.
+      expect(access.depends_on).toEqual([expect.stringMatching(/^helm_release\.Ingress_Traefik_Release_[0-9A-F]+$/)]);
+      expect(published.grafana.depends_on).toContainEqual(expect.stringMatching(/^helm_release\.Monitoring_GrafanaAccess_Release_[0-9A-F]+$/));
+    });
+
+    test('the whole internet only with allowWorldGrafana', () => {
+      expect(() => grafanaWith({ grafanaAllowedCidrs: ['192.0.2.0/24', '0.0.0.0/0'] })).toThrow(
+        new Error(
+          'tools-platform/Monitoring: grafanaAllowedCidrs ["192.0.2.0/24","0.0.0.0/0"]: opens Grafana to the whole internet; list the networks that need it, or set allowWorldGrafana: true to accept the risk',
+        ),
+      );
+      const open = grafanaWith({ grafanaAllowedCidrs: ['0.0.0.0/0'], allowWorldGrafana: true });
+      expect(valuesOf(open['grafana-access']).objects[0].spec.ipAllowList.sourceRange).toEqual(['0.0.0.0/0']);
+    });
+
+    test.each<[string, string[], string]>([
+      ['a malformed block', ['192.0.2.1/24'], 'grafanaAllowedCidrs[0] "192.0.2.1/24": host bits are set; use 192.0.2.0/24'],
+      ['a block listed twice', ['192.0.2.0/24', '192.0.2.0/24'], 'grafanaAllowedCidrs[1] "192.0.2.0/24": listed twice (also at index 0); remove one'],
+    ])('refuses %s', (_what, cidrs, message) => {
+      expect(() => grafanaWith({ grafanaAllowedCidrs: cidrs })).toThrow(new Error(`tools-platform/Monitoring: ${message}`));
     });
   });
 
@@ -433,7 +514,13 @@ describe('config fragment', () => {
   test('defaults', () => {
     expect(DEFAULT_PLATFORM_LAYER_CONFIG).toEqual({
       acmeEmail: 'hostmaster@webhost.ch',
-      tools: { grafanaHost: 'grafana.tools.webhost.ch', metricsHost: 'metrics.tools.webhost.ch', logsHost: 'logs.tools.webhost.ch' },
+      tools: {
+        grafanaHost: 'grafana.tools.webhost.ch',
+        grafanaAllowedCidrs: [],
+        allowWorldGrafana: false,
+        metricsHost: 'metrics.tools.webhost.ch',
+        logsHost: 'logs.tools.webhost.ch',
+      },
       tenants: { tools: 'tools', production: 'production', test: 'test' },
       retention: { metricsDays: 90, logsDays: 30 },
       ingress: { replicas: 2 },
@@ -446,6 +533,8 @@ describe('config fragment', () => {
     [{ tools: { metricsHost: 'logs.tools.webhost.ch' } }, /three different host names/],
     [{ retention: { logsDays: 0 } }, /at least 1 day/],
     [{ ingress: { replicas: 1 } }, /at least 2/],
+    [{ tools: { grafanaAllowedCidrs: ['0.0.0.0/0'] } }, /opens Grafana to the whole internet/],
+    [{ tools: { grafanaAllowedCidrs: ['192.0.2.0/24', '192.0.2.0/24'] } }, /listed twice/],
   ])('rejects %j', (input, message) => {
     const result = PlatformLayerConfigSchema.safeParse(input);
     expect(result.success).toBe(false);
