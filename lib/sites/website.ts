@@ -32,7 +32,7 @@ import {
 import { ServiceAccountV1, serviceAccountV1MetadataToTerraform } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1, serviceV1MetadataToTerraform, serviceV1SpecToTerraform } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { POD_SECURITY_LABELS, POD_SECURITY_LEVEL, TENANT_LABEL } from '../aspects/conventions';
-import { MIN_REPLICAS } from './catalog';
+import { DEFAULT_RUN_AS_ID, MAX_RUN_AS_ID, MIN_REPLICAS } from './catalog';
 import { KubernetesObject } from './private/kubernetes-object';
 
 /** Namespace of the ingress controller; the only source of traffic into a site. */
@@ -90,6 +90,13 @@ export interface WebsiteProps {
   readonly maxReplicas: number;
   /** Average CPU use, in percent of the request, the autoscaler aims for. */
   readonly cpuTargetPercent: number;
+  /**
+   * User and group the site's processes run as (the pod's runAsUser and
+   * runAsGroup; the group is also its fsGroup), whatever the image declares.
+   * Each from 1 to 65534.
+   * @default - Website.DEFAULT_RUN_AS_USER and DEFAULT_RUN_AS_GROUP (10001)
+   */
+  readonly securityContext?: { readonly runAsUser?: number; readonly runAsGroup?: number };
 }
 
 /**
@@ -97,10 +104,11 @@ export interface WebsiteProps {
  *
  * - the namespace carries the tenant label and enforces the `restricted` Pod
  *   Security Standard; a quota and default container resources bound it;
- * - a deployment of the pinned image, non-root with a read-only root file
- *   system, no service-account token, probes, spread over nodes; two
- *   instances at least, more on CPU load (autoscaling/v2), one kept through
- *   voluntary disruptions (a PodDisruptionBudget);
+ * - a deployment of the pinned image as user and group 10001 (or the site's
+ *   own, never root), with a read-only root file system, no service-account
+ *   token, probes, spread over nodes; two instances at least, more on CPU
+ *   load (autoscaling/v2), one kept through voluntary disruptions (a
+ *   PodDisruptionBudget);
  * - a ClusterIP service and an ingress with a Let's Encrypt certificate,
  *   served on HTTPS only (plain HTTP is redirected by the ingress controller);
  * - network policies: everything denied, then DNS, traffic from the ingress
@@ -110,6 +118,10 @@ export interface WebsiteProps {
  * depends on nothing but the props, and thousands of sites synthesize fast.
  */
 export class Website extends Construct {
+  /** User a site runs as unless it names another: no account on the nodes, no image's own. */
+  static readonly DEFAULT_RUN_AS_USER = DEFAULT_RUN_AS_ID;
+  /** Group a site runs as (and that owns its volumes) unless it names another. */
+  static readonly DEFAULT_RUN_AS_GROUP = DEFAULT_RUN_AS_ID;
   /** The namespace, `site-<name>`. */
   readonly namespace: string;
 
@@ -122,6 +134,13 @@ export class Website extends Construct {
     const memoryLimitMiB = props.memoryLimitMiB ?? props.memoryMiB;
     if (props.maxReplicas < MIN_REPLICAS) {
       throw new Error(`Website ${name}: maxReplicas must be at least ${MIN_REPLICAS}, got ${props.maxReplicas}`);
+    }
+    const runAsUser = props.securityContext?.runAsUser ?? Website.DEFAULT_RUN_AS_USER;
+    const runAsGroup = props.securityContext?.runAsGroup ?? Website.DEFAULT_RUN_AS_GROUP;
+    for (const [field, id] of [['runAsUser', runAsUser], ['runAsGroup', runAsGroup]] as const) {
+      if (!Number.isInteger(id) || id < 1 || id > MAX_RUN_AS_ID) {
+        throw new Error(`Website ${name}: securityContext.${field} must be a whole number from 1 to ${MAX_RUN_AS_ID}, got ${id}`);
+      }
     }
     const labels = { 'app.kubernetes.io/name': APP, [TENANT_LABEL]: name };
     const metadata = { name: APP, namespace, labels };
@@ -189,7 +208,15 @@ export class Website extends Construct {
           serviceAccountName: APP,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          // The image's USER is not trusted to be non-root or to differ from
+          // other images'; the group also owns the pod's volumes (/tmp).
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: String(runAsUser),
+            runAsGroup: String(runAsGroup),
+            fsGroup: String(runAsGroup),
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           topologySpreadConstraint: [
             {
               maxSkew: 1,
