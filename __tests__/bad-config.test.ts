@@ -341,6 +341,26 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'platform.yaml: environments.production.access.apiAllowedCidrs[0]: "2001:db8:::/48": not an IPv6 CIDR block; write it as x:x::/n, for example 2001:db8::/48 (no zone, prefix 0 to 128)',
     ],
     [
+      'Grafana open to the internet without the opt-in',
+      (c) => (c.platformLayer.tools.grafanaAllowedCidrs = ['192.0.2.0/24', '0.0.0.0/0']),
+      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs: ["192.0.2.0/24","0.0.0.0/0"]: opens Grafana to the whole internet; list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
+    ],
+    [
+      'a Grafana network with host bits set',
+      (c) => (c.platformLayer.tools.grafanaAllowedCidrs = ['198.51.100.7/24']),
+      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs[0]: "198.51.100.7/24": host bits are set; use 198.51.100.0/24',
+    ],
+    [
+      'a Grafana network listed twice',
+      (c) => (c.platformLayer.tools.grafanaAllowedCidrs = ['192.0.2.0/24', '192.0.2.0/24']),
+      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs[1]: "192.0.2.0/24": listed twice (also at index 0); remove one',
+    ],
+    [
+      'a Grafana network that is not a string',
+      (c) => (c.platformLayer.tools.grafanaAllowedCidrs = [10]),
+      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs[0]: 10: must be string, not number; change its type',
+    ],
+    [
       'production backups force-destroyed',
       (c) => (c.environments.production.backups.forceDestroy = true),
       'platform.yaml: environments.production.backups.forceDestroy: true: production backups are never force-destroyed; set it to false (empty the container by hand if you must)',

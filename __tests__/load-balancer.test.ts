@@ -5,6 +5,8 @@ import { LbLoadbalancerV2 } from '../.gen/providers/openstack/lb-loadbalancer-v2
 import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
 import { LoadBalancer, type ListenerProps, type LoadBalancerMember, type LoadBalancerProps } from '../lib/openstack/load-balancer';
 import { checkAgainstSchema, type ProviderSchemaDocument } from '../lib/verify/provider-schema';
+import { ENVIRONMENT_NAMES } from '../lib/config';
+import { synthPlatform } from './support/synth';
 
 const schema: ProviderSchemaDocument = JSON.parse(
   readFileSync(path.join(__dirname, '..', 'providers', 'openstack', 'schema.json'), 'utf8'),
@@ -244,5 +246,30 @@ describe('LoadBalancer', () => {
     expect(() => new LoadBalancer(stack, 'ApiLb', { ...apiProps, members: [{ ...server(1), name: subnet.name }] })).toThrow(
       'members[0].name: must be a plain string known at synth time; it becomes part of Terraform addresses',
     );
+  });
+});
+
+describe('the cluster’s load balancers', () => {
+  const { json } = synthPlatform();
+
+  test('the ingress listeners (80, 443) send the PROXY protocol, so Traefik sees the client’s address; the API ones do not', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const r = json[env].resource;
+      const pools = Object.entries<any>(r.openstack_lb_pool_v2);
+      const protocolOf = (name: string) => {
+        const found = pools.filter(([, p]) => p.name === `webhost-${env}-${name}`);
+        expect(found).toHaveLength(1);
+        return { address: found[0][0], protocol: found[0][1].protocol };
+      };
+      // Same addresses as before: only the pools' protocol changes (a replacement, see README, Day 2).
+      expect(protocolOf('ingress-http')).toEqual({ address: expect.stringMatching(/^Cluster_IngressLoadBalancer_http-pool_[0-9A-F]{8}$/), protocol: 'PROXY' });
+      expect(protocolOf('ingress-https')).toEqual({ address: expect.stringMatching(/^Cluster_IngressLoadBalancer_https-pool_[0-9A-F]{8}$/), protocol: 'PROXY' });
+      expect(protocolOf('api-api').protocol).toBe('TCP');
+      expect(protocolOf('api-supervisor').protocol).toBe('TCP');
+      // The listeners stay TCP pass-through (TLS ends in Traefik), their monitors bare TCP connects,
+      // which Traefik accepts without a header from a trusted source.
+      for (const listener of Object.values<any>(r.openstack_lb_listener_v2)) expect(listener.protocol).toBe('TCP');
+      for (const monitor of Object.values<any>(r.openstack_lb_monitor_v2)) expect(monitor.type).toBe('TCP');
+    }
   });
 });

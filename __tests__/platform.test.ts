@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { assertGuardrails, TENANT_LABEL } from '../lib/aspects';
 import { ENVIRONMENT_NAMES, loadPlatformConfig, type PlatformConfig } from '../lib/config';
@@ -13,7 +13,9 @@ import {
   PlatformLayerConfigSchema,
   type PlatformLayerConfig,
 } from '../lib/platform';
-import { IngressController } from '../lib/platform/ingress';
+import { CertManager } from '../lib/platform/cert-manager';
+import { IngressController, ingressProxySources } from '../lib/platform/ingress';
+import { Monitoring, MONITORING_BUCKETS, type MonitoringProps } from '../lib/platform/monitoring';
 import { synthPlatform } from './support/synth';
 
 const { config } = loadPlatformConfig({});
@@ -80,6 +82,7 @@ describe('platform stacks', () => {
     const serving: [string, string, any][] = [
       ['traefik', 'traefik', CHARTS.traefik],
       ['cert-manager', 'cert-manager', CHARTS.certManager],
+      ['ingress-middlewares', 'traefik', MANIFESTS_CHART],
       ['cluster-issuers', 'cert-manager', MANIFESTS_CHART],
       ['tenant-guardrails', 'kube-system', MANIFESTS_CHART],
       ['k8s-monitoring', 'telemetry', CHARTS.k8sMonitoring],
@@ -126,6 +129,42 @@ describe('Traefik', () => {
     }
   });
 
+  test('plain HTTP is redirected to HTTPS except ACME HTTP-01 challenges; websecure is the default entry point', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const { web, websecure } = valuesOf(releases(json[`${env}-platform`]).traefik).ports;
+      // Chart 41 takes the redirect under ports.<name>.http (its schema refuses ports.web.redirections).
+      expect(web.http.redirections).toEqual({ entryPoint: { to: 'websecure', scheme: 'https', permanent: true } });
+      // No priority: the redirect keeps Traefik's own (MaxInt - 1) and beats every router on :80;
+      // allowACMEByPass takes /.well-known/acme-challenge/ out of its rule, so the solver answers there.
+      expect(web.http.redirections.entryPoint).not.toHaveProperty('priority');
+      expect(web.allowACMEByPass).toBe(true);
+      // An Ingress that names no entry point is served on HTTPS only.
+      expect(websecure.asDefault).toBe(true);
+      expect(web).not.toHaveProperty('asDefault');
+      expect(websecure.http.tls).toEqual({ enabled: true });
+    }
+  });
+
+  test('HSTS on every HTTPS response: a headers Middleware on the websecure entry point, after the chart and its CRDs', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const byName = releases(json[`${env}-platform`]);
+      const { web, websecure } = valuesOf(byName.traefik).ports;
+      expect(websecure.http.middlewares).toEqual(['traefik-hsts@kubernetescrd']);
+      expect(web.http).not.toHaveProperty('middlewares');
+      const middlewares = byName['ingress-middlewares'];
+      expect(middlewares.depends_on).toEqual([expect.stringMatching(/^helm_release\.Ingress_Traefik_Release_[0-9A-F]+$/)]);
+      expect(valuesOf(middlewares).objects).toEqual([
+        {
+          apiVersion: 'traefik.io/v1alpha1',
+          kind: 'Middleware',
+          metadata: { name: 'hsts', namespace: 'traefik' },
+          // A year; not for subdomains nor preloaded: that commits a customer's whole domain (README, Security model).
+          spec: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: false, stsPreload: false } },
+        },
+      ]);
+    }
+  });
+
   test('custom NodePorts flow from the config', () => {
     const custom = structuredClone(config);
     (custom.environments.test.ingress as { httpNodePort: number }).httpNodePort = 31080;
@@ -137,6 +176,50 @@ describe('Traefik', () => {
     const stack = Testing.stubVersion(Testing.app()) as unknown as import('constructs').Construct;
     expect(() => new IngressController(stack, 'One', { httpNodePort: 30080, httpsNodePort: 30443, replicas: 1 })).toThrow(/at least 2/);
     expect(() => new IngressController(stack, 'Same', { httpNodePort: 30080, httpsNodePort: 30080 })).toThrow(/must differ/);
+  });
+
+  describe('PROXY protocol from the ingress load balancer', () => {
+    const traefikValues = (proxyProtocolTrustedCidrs?: string[]) => {
+      let controller!: IngressController;
+      Testing.synthScope((scope) => {
+        controller = new IngressController(scope, 'Ingress', { httpNodePort: 30080, httpsNodePort: 30443, proxyProtocolTrustedCidrs });
+      });
+      return controller.values.ports;
+    };
+
+    test('both entry points believe the header only from the sources they are given', () => {
+      const sources = ingressProxySources(config.environments.production);
+      // Octavia's member port in the agents subnet, and the node's address in the pod range after kube-proxy's SNAT.
+      expect(sources).toEqual(['10.20.16.0/20', '10.42.0.0/16']);
+      const ports = traefikValues(sources);
+      expect(ports.web.proxyProtocol).toEqual({ trustedIPs: sources });
+      expect(ports.websecure.proxyProtocol).toEqual({ trustedIPs: sources });
+    });
+
+    test('without sources, the private ranges: the only addresses that can connect to Traefik at all', () => {
+      const ports = traefikValues();
+      expect(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
+      expect(ports.web.proxyProtocol.trustedIPs).toEqual(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS);
+      expect(ports.websecure.proxyProtocol.trustedIPs).toEqual(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS);
+      for (const env of ENVIRONMENT_NAMES) {
+        const { web, websecure } = valuesOf(releases(json[`${env}-platform`]).traefik).ports;
+        for (const entryPoint of [web, websecure]) {
+          expect(entryPoint.proxyProtocol.trustedIPs.length).toBeGreaterThan(0);
+          expect(entryPoint.proxyProtocol).not.toHaveProperty('insecure');
+        }
+      }
+    });
+
+    test.each<[string, string[], string]>([
+      ['an empty list (the chart would not parse the header, and every request would break)', [], 'proxyProtocolTrustedCidrs []: list the sources of the ingress load balancer’s connections, e.g. ingressProxySources(cluster)'],
+      ['the whole internet', ['10.20.16.0/20', '0.0.0.0/0'], 'proxyProtocolTrustedCidrs[1] "0.0.0.0/0": anyone could forge a client address; trust only the agents subnet and the pod range'],
+      ['a malformed block', ['10.20.16.1/20'], 'proxyProtocolTrustedCidrs[0] "10.20.16.1/20": host bits are set; use 10.20.16.0/20'],
+    ])('refuses %s', (_what, cidrs, message) => {
+      const stack = Testing.stubVersion(Testing.app()) as unknown as import('constructs').Construct;
+      expect(() => new IngressController(stack, 'Ingress', { httpNodePort: 30080, httpsNodePort: 30443, proxyProtocolTrustedCidrs: cidrs })).toThrow(
+        new Error(`Ingress: ${message}`),
+      );
+    });
   });
 });
 
@@ -157,7 +240,17 @@ describe('cert-manager', () => {
           email: DEFAULT_PLATFORM_LAYER_CONFIG.acmeEmail,
           server: 'https://acme-v02.api.letsencrypt.org/directory',
           privateKeySecretRef: { name: 'letsencrypt-production-account-key' },
-          solvers: [{ http01: { ingress: { ingressClassName: 'traefik' } } }],
+          // The solver's Ingress is the one router pinned to :80 (websecure is the default entry point).
+          solvers: [
+            {
+              http01: {
+                ingress: {
+                  ingressClassName: 'traefik',
+                  ingressTemplate: { metadata: { annotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': 'web' } } },
+                },
+              },
+            },
+          ],
         },
       },
     });
@@ -305,7 +398,94 @@ describe('monitoring on tools', () => {
       }
     }
     expect(sources).toHaveLength(6);
-    expect(grafana.ingress.hosts).toEqual([DEFAULT_PLATFORM_LAYER_CONFIG.tools.grafanaHost]);
+  });
+
+  describe('Grafana access', () => {
+    type Access = Pick<MonitoringProps, 'grafanaAllowedCidrs' | 'allowWorldGrafana'>;
+    /** The releases of Monitoring composed as tools-platform composes it, with these access props. */
+    function grafanaWith(access: Access): Record<string, any> {
+      const stack = new TerraformStack(Testing.app({ stackTraces: false }), 'tools-platform');
+      const ingress = new IngressController(stack, 'Ingress', { httpNodePort: 30080, httpsNodePort: 30443 });
+      const certManager = new CertManager(stack, 'CertManager', { acmeEmail: 'hostmaster@webhost.ch' });
+      const key = (id: string) => new TerraformVariable(stack, id, { type: 'string', sensitive: true }).stringValue;
+      const { tools: hosts, tenants } = DEFAULT_PLATFORM_LAYER_CONFIG;
+      new Monitoring(stack, 'Monitoring', {
+        objectStorage: {
+          bucketNames: Object.fromEntries(MONITORING_BUCKETS.map((b) => [b, `webhost-tools-${b}`])),
+          s3EndpointHost: 's3.pub1.infomaniak.cloud',
+          region: 'dc3-a',
+          accessKey: key('access_key'),
+          secretKey: key('secret_key'),
+        },
+        tenants,
+        grafanaHost: hosts.grafanaHost,
+        metricsHost: hosts.metricsHost,
+        logsHost: hosts.logsHost,
+        metricsRetentionDays: 90,
+        logsRetentionDays: 30,
+        ingressController: ingress.release.release,
+        clusterIssuer: certManager.issuers.release,
+        ...access,
+      });
+      return releases(JSON.parse(Testing.synth(stack)));
+    }
+
+    test('without allowed networks (the default) Grafana is not on the ingress at all: kubectl port-forward', () => {
+      expect(grafana.ingress).toEqual({ enabled: false });
+      expect(byName['grafana-access']).toBeUndefined();
+      const alone = grafanaWith({});
+      expect(valuesOf(alone.grafana).ingress).toEqual({ enabled: false });
+      expect(alone['grafana-access']).toBeUndefined();
+      expect(valuesOf(grafanaWith({ grafanaAllowedCidrs: [] }).grafana).ingress).toEqual({ enabled: false });
+    });
+
+    test('with allowed networks: HTTPS only, behind an IP allow-list of exactly those networks', () => {
+      const published = grafanaWith({ grafanaAllowedCidrs: ['192.0.2.0/24', '198.51.100.7/32'] });
+      const ingress = valuesOf(published.grafana).ingress;
+      expect(ingress).toMatchObject({
+        enabled: true,
+        ingressClassName: 'traefik',
+        hosts: ['grafana.tools.webhost.ch'],
+        tls: [{ secretName: 'grafana-tls', hosts: ['grafana.tools.webhost.ch'] }],
+      });
+      expect(ingress.annotations).toEqual({
+        'cert-manager.io/cluster-issuer': 'letsencrypt-production',
+        'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+        'traefik.ingress.kubernetes.io/router.tls': 'true',
+        'traefik.ingress.kubernetes.io/router.middlewares': 'monitoring-grafana-allow-list@kubernetescrd',
+      });
+      const access = published['grafana-access'];
+      // Matched against the connection's address, which the PROXY protocol sets to the client's;
+      // no ipStrategy, so an X-Forwarded-For a client sends counts for nothing.
+      expect(valuesOf(access).objects).toEqual([
+        {
+          apiVersion: 'traefik.io/v1alpha1',
+          kind: 'Middleware',
+          metadata: { name: 'grafana-allow-list', namespace: 'monitoring' },
+          spec: { ipAllowList: { sourceRange: ['192.0.2.0/24', '198.51.100.7/32'] } },
+        },
+      ]);
+      // The CRD comes with Traefik; Grafana's route never exists without its allow-list.
+      expect(access.depends_on).toEqual([expect.stringMatching(/^helm_release\.Ingress_Traefik_Release_[0-9A-F]+$/)]);
+      expect(published.grafana.depends_on).toContainEqual(expect.stringMatching(/^helm_release\.Monitoring_GrafanaAccess_Release_[0-9A-F]+$/));
+    });
+
+    test('the whole internet only with allowWorldGrafana', () => {
+      expect(() => grafanaWith({ grafanaAllowedCidrs: ['192.0.2.0/24', '0.0.0.0/0'] })).toThrow(
+        new Error(
+          'tools-platform/Monitoring: grafanaAllowedCidrs ["192.0.2.0/24","0.0.0.0/0"]: opens Grafana to the whole internet; list the networks that need it, or set allowWorldGrafana: true to accept the risk',
+        ),
+      );
+      const open = grafanaWith({ grafanaAllowedCidrs: ['0.0.0.0/0'], allowWorldGrafana: true });
+      expect(valuesOf(open['grafana-access']).objects[0].spec.ipAllowList.sourceRange).toEqual(['0.0.0.0/0']);
+    });
+
+    test.each<[string, string[], string]>([
+      ['a malformed block', ['192.0.2.1/24'], 'grafanaAllowedCidrs[0] "192.0.2.1/24": host bits are set; use 192.0.2.0/24'],
+      ['a block listed twice', ['192.0.2.0/24', '192.0.2.0/24'], 'grafanaAllowedCidrs[1] "192.0.2.0/24": listed twice (also at index 0); remove one'],
+    ])('refuses %s', (_what, cidrs, message) => {
+      expect(() => grafanaWith({ grafanaAllowedCidrs: cidrs })).toThrow(new Error(`tools-platform/Monitoring: ${message}`));
+    });
   });
 
   test('write paths: basic auth per tenant, the tenant header set from the user, stable htpasswd', () => {
@@ -328,6 +508,8 @@ describe('monitoring on tools', () => {
     expect(byHost[logsHost].spec.rule[0].http.path[0]).toMatchObject({ path: '/loki/api/v1/push', backend: { service: { name: 'loki' } } });
     for (const i of ingresses) {
       expect(i.spec.ingress_class_name).toBe('traefik');
+      expect(i.metadata.annotations['traefik.ingress.kubernetes.io/router.entrypoints']).toBe('websecure');
+      expect(i.metadata.annotations['traefik.ingress.kubernetes.io/router.tls']).toBe('true');
       expect(i.metadata.annotations['traefik.ingress.kubernetes.io/router.middlewares']).toBe('monitoring-telemetry-basic-auth@kubernetescrd');
       expect(i.metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-production');
     }
@@ -380,7 +562,13 @@ describe('config fragment', () => {
   test('defaults', () => {
     expect(DEFAULT_PLATFORM_LAYER_CONFIG).toEqual({
       acmeEmail: 'hostmaster@webhost.ch',
-      tools: { grafanaHost: 'grafana.tools.webhost.ch', metricsHost: 'metrics.tools.webhost.ch', logsHost: 'logs.tools.webhost.ch' },
+      tools: {
+        grafanaHost: 'grafana.tools.webhost.ch',
+        grafanaAllowedCidrs: [],
+        allowWorldGrafana: false,
+        metricsHost: 'metrics.tools.webhost.ch',
+        logsHost: 'logs.tools.webhost.ch',
+      },
       tenants: { tools: 'tools', production: 'production', test: 'test' },
       retention: { metricsDays: 90, logsDays: 30 },
       ingress: { replicas: 2 },
@@ -393,6 +581,8 @@ describe('config fragment', () => {
     [{ tools: { metricsHost: 'logs.tools.webhost.ch' } }, /three different host names/],
     [{ retention: { logsDays: 0 } }, /at least 1 day/],
     [{ ingress: { replicas: 1 } }, /at least 2/],
+    [{ tools: { grafanaAllowedCidrs: ['0.0.0.0/0'] } }, /opens Grafana to the whole internet/],
+    [{ tools: { grafanaAllowedCidrs: ['192.0.2.0/24', '192.0.2.0/24'] } }, /listed twice/],
   ])('rejects %j', (input, message) => {
     const result = PlatformLayerConfigSchema.safeParse(input);
     expect(result.success).toBe(false);

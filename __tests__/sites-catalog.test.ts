@@ -47,6 +47,16 @@ test('the example catalog is accepted, with its defaults applied', () => {
   ]);
 });
 
+test('a site may set the user and group it runs as; without it the Website default (10001) applies', () => {
+  const catalog = parseSitesCatalog(
+    withChange((c) => (c.sites[0].securityContext = { runAsUser: 101, runAsGroup: 101 })),
+    'sites.yaml',
+    options,
+  );
+  expect(catalog.sites[0].securityContext).toEqual({ runAsUser: 101, runAsGroup: 101 });
+  expect(catalog.sites[1].securityContext).toBeUndefined();
+});
+
 describe('bad entries name the file, the field, the value and the fix', () => {
   test.each<[string, (c: any) => void, string]>([
     [
@@ -143,6 +153,36 @@ describe('bad entries name the file, the field, the value and the fix', () => {
       'a misspelt field',
       (c) => (c.sites[0].host = ['x.ch']),
       'sites.yaml: sites[0].host: ["x.ch"]: unknown field; remove it or fix its spelling',
+    ],
+    [
+      'running as root',
+      (c) => (c.sites[0].securityContext = { runAsUser: 0 }),
+      'sites.yaml: sites[0].securityContext.runAsUser: 0: must be 1 to 65534: 0 is root; name the image’s own user (101 for nginx-unprivileged) or leave it out for 10001',
+    ],
+    [
+      'the root group',
+      (c) => (c.sites[0].securityContext = { runAsUser: 101, runAsGroup: 0 }),
+      'sites.yaml: sites[0].securityContext.runAsGroup: 0: must be 1 to 65534: 0 is root; name the image’s own group (101 for nginx-unprivileged) or leave it out for 10001',
+    ],
+    [
+      'a user id above 65534',
+      (c) => (c.sites[2].securityContext = { runAsUser: 100000 }),
+      'sites.yaml: sites[2].securityContext.runAsUser: 100000: must be 1 to 65534: larger ids break many images and file systems; name the image’s own user or leave it out for 10001',
+    ],
+    [
+      'a fractional group id',
+      (c) => (c.sites[2].securityContext = { runAsGroup: 101.5 }),
+      'sites.yaml: sites[2].securityContext.runAsGroup: 101.5: must be a whole number',
+    ],
+    [
+      'a user id as a string',
+      (c) => (c.sites[2].securityContext = { runAsUser: '101' }),
+      'sites.yaml: sites[2].securityContext.runAsUser: "101": must be number, not string; change its type',
+    ],
+    [
+      'a field Kubernetes has but the catalog does not take',
+      (c) => (c.sites[0].securityContext = { runAsUser: 101, privileged: true }),
+      'sites.yaml: sites[0].securityContext.privileged: true: unknown field; remove it or fix its spelling',
     ],
     [
       'a test host that collides with a production host',

@@ -3,16 +3,17 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Guardrails } from '../lib/aspects';
 import { loadPlatformConfig } from '../lib/config';
 import { loadSitesCatalog } from '../lib/sites/catalog';
-import { Website } from '../lib/sites/website';
+import { Website, type WebsiteProps } from '../lib/sites/website';
 import { synthPlatform } from './support/synth';
 
 const config = loadPlatformConfig({}).config;
 
-function synthSite(guarded = true): any {
+function synthSite(guarded = true, securityContext?: WebsiteProps['securityContext']): any {
   const app = Testing.app({ stackTraces: false });
   const stack = new TerraformStack(app, 'production-sites-01');
   new KubernetesProvider(stack, 'kubernetes', {});
   new Website(stack, 'baeckerei', {
+    securityContext,
     name: 'baeckerei',
     hosts: ['baeckerei.ch', 'www.baeckerei.ch'],
     image: 'docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine',
@@ -100,7 +101,14 @@ describe('deployment', () => {
   });
 
   test('runs restricted: non-root, no escalation, no capabilities, RuntimeDefault seccomp, read-only root', () => {
-    expect(pod.security_context).toEqual({ run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } });
+    expect(pod.security_context).toEqual({
+      run_as_non_root: true,
+      // Not whatever the image declares: a user and group no account on the node has; the group owns the volumes.
+      run_as_user: '10001',
+      run_as_group: '10001',
+      fs_group: '10001',
+      seccomp_profile: { type: 'RuntimeDefault' },
+    });
     expect(container.security_context).toEqual({
       run_as_non_root: true,
       allow_privilege_escalation: false,
@@ -142,9 +150,14 @@ test('a ClusterIP service in front of the pods', () => {
   });
 });
 
-test('the ingress serves every host through traefik with a Let’s Encrypt certificate', () => {
+test('the ingress serves every host through traefik, on HTTPS only, with a Let’s Encrypt certificate', () => {
   const ingress = only('kubernetes_ingress_v1');
-  expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt-production' });
+  expect(ingress.metadata.annotations).toEqual({
+    'cert-manager.io/cluster-issuer': 'letsencrypt-production',
+    // Pinned to websecure: on :80 only the redirect to HTTPS (and cert-manager's solver) answer.
+    'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+    'traefik.ingress.kubernetes.io/router.tls': 'true',
+  });
   expect(ingress.spec.ingress_class_name).toBe('traefik');
   expect(ingress.spec.tls).toEqual([{ hosts: ['baeckerei.ch', 'www.baeckerei.ch'], secret_name: 'baeckerei-tls' }]);
   expect(ingress.spec.rule.map((r: any) => r.host)).toEqual(['baeckerei.ch', 'www.baeckerei.ch']);
@@ -254,6 +267,29 @@ test('construct ids, and so Terraform addresses, are stable', () => {
     'Service',
     'ServiceAccount',
   ]);
+});
+
+describe('the user and group a site runs as', () => {
+  const podContext = (securityContext: WebsiteProps['securityContext']) =>
+    Object.values<any>(synthSite(false, securityContext).resource.kubernetes_deployment_v1)[0].spec.template.spec.security_context;
+
+  test('a site may name its image’s own user and group (nginx-unprivileged: 101)', () => {
+    expect(podContext({ runAsUser: 101, runAsGroup: 101 })).toMatchObject({ run_as_non_root: true, run_as_user: '101', run_as_group: '101', fs_group: '101' });
+  });
+
+  test('either one alone; the other keeps its default', () => {
+    expect(podContext({ runAsUser: 1000 })).toMatchObject({ run_as_user: '1000', run_as_group: '10001', fs_group: '10001' });
+    expect(podContext({ runAsGroup: 2000 })).toMatchObject({ run_as_user: '10001', run_as_group: '2000', fs_group: '2000' });
+  });
+
+  test.each<[string, WebsiteProps['securityContext'], string]>([
+    ['root', { runAsUser: 0 }, 'securityContext.runAsUser must be a whole number from 1 to 65534, got 0'],
+    ['the root group', { runAsGroup: 0 }, 'securityContext.runAsGroup must be a whole number from 1 to 65534, got 0'],
+    ['a fraction', { runAsUser: 10.5 }, 'securityContext.runAsUser must be a whole number from 1 to 65534, got 10.5'],
+    ['an ID above 65534', { runAsGroup: 70000 }, 'securityContext.runAsGroup must be a whole number from 1 to 65534, got 70000'],
+  ])('refuses %s', (_what, securityContext, message) => {
+    expect(() => synthSite(false, securityContext)).toThrow(new Error(`Website baeckerei: ${message}`));
+  });
 });
 
 test('fewer than two instances at most is refused', () => {

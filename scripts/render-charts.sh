@@ -50,15 +50,48 @@ for stack in tools-platform production-platform; do
     }' "$repo/cdktf.out/stacks/$stack/cdk.tf.json" "$work" "$stack"
 done
 
+# Grafana as published when platformLayer.tools.grafanaAllowedCidrs lists
+# networks (the default config lists none, so the stacks above leave it off the
+# ingress): the values of its release and of its allow-list's, from the constructs.
+RENDER_WORK="$work" npx tsx -e '
+  const fs = require("fs");
+  const { TerraformStack, TerraformVariable, Testing } = require("cdktf");
+  const platform = require("./lib/platform");
+  const layer = platform.DEFAULT_PLATFORM_LAYER_CONFIG;
+  const stack = new TerraformStack(Testing.app(), "tools-platform");
+  const ingress = new platform.IngressController(stack, "Ingress", { httpNodePort: 30080, httpsNodePort: 30443 });
+  const certManager = new platform.CertManager(stack, "CertManager", { acmeEmail: layer.acmeEmail });
+  const key = (id) => new TerraformVariable(stack, id, { type: "string", sensitive: true }).stringValue;
+  new platform.Monitoring(stack, "Monitoring", {
+    objectStorage: {
+      bucketNames: Object.fromEntries(platform.MONITORING_BUCKETS.map((b) => [b, `webhost-tools-${b}`])),
+      s3EndpointHost: "s3.pub1.infomaniak.cloud", region: "dc3-a", accessKey: key("access_key"), secretKey: key("secret_key"),
+    },
+    tenants: layer.tenants, grafanaHost: layer.tools.grafanaHost, metricsHost: layer.tools.metricsHost, logsHost: layer.tools.logsHost,
+    metricsRetentionDays: 90, logsRetentionDays: 30,
+    ingressController: ingress.release.release, clusterIssuer: certManager.issuers.release,
+    grafanaAllowedCidrs: ["192.0.2.0/24"],
+  });
+  const json = JSON.parse(Testing.synth(stack));
+  for (const r of Object.values(json.resource.helm_release)) {
+    if (r.name === "grafana" || r.name === "grafana-access") {
+      fs.writeFileSync(`${process.env.RENDER_WORK}/published-${r.name}.values.yaml`, r.values[0].replaceAll("$${", "${"));
+    }
+  }' </dev/null 2>"$work/published.err" || { echo "FAIL  could not build Grafana's published values:"; sed 's/^/      /' "$work/published.err"; exit 1; }
+
 failed=0
-render() { # RELEASE STACK CHART_DIR
-  if "$helm" template "$1" "$3" -n "$1" --kube-version "$KUBE_VERSION" --include-crds -f "$work/$2-$1.values.yaml" >"$work/$1.out" 2>"$work/$1.err"; then
+render() { # RELEASE STACK CHART_DIR [OUTPUT]
+  local out=${4:-$1}
+  if "$helm" template "$1" "$3" -n "$1" --kube-version "$KUBE_VERSION" --include-crds -f "$work/$2-$1.values.yaml" >"$work/$out.out" 2>"$work/$out.err"; then
     return 0
   fi
-  echo "FAIL  $1: helm template failed"; sed 's/^/      /' "$work/$1.err"; failed=$((failed + 1)); return 1
+  echo "FAIL  $out: helm template failed"; sed 's/^/      /' "$work/$out.err"; failed=$((failed + 1)); return 1
 }
 expect() { # RELEASE TEXT WHY
   if grep -qF -- "$2" "$work/$1.out" 2>/dev/null; then echo "ok    $1: $3"; else echo "FAIL  $1: $3 (no '$2' in the rendered manifests)"; failed=$((failed + 1)); fi
+}
+expect_no() { # RELEASE TEXT WHY
+  if [[ -f $work/$1.out ]] && ! grep -qF -- "$2" "$work/$1.out"; then echo "ok    $1: $3"; else echo "FAIL  $1: $3 ('$2' is in the rendered manifests)"; failed=$((failed + 1)); fi
 }
 
 for source in "${CHART_SOURCES[@]}"; do
@@ -92,6 +125,17 @@ expect traefik "type: NodePort" "is exposed on NodePorts"
 expect traefik "nodePort: 30080" "serves HTTP on the port the ingress load balancer targets"
 expect traefik "nodePort: 30443" "serves HTTPS on the port the ingress load balancer targets"
 expect traefik "kind: IngressClass" "provides the traefik IngressClass"
+expect traefik "--entryPoints.web.http.redirections.entryPoint.to=:443" "redirects plain HTTP to the HTTPS port"
+expect traefik "--entryPoints.web.http.redirections.entryPoint.scheme=https" "redirects to https"
+expect traefik "--entryPoints.web.http.redirections.entryPoint.permanent=true" "redirects permanently (301)"
+expect_no traefik "redirections.entryPoint.priority" "keeps the redirect at Traefik's own top priority"
+expect traefik "--entryPoints.web.allowACMEByPass=true" "leaves ACME HTTP-01 challenges out of the redirect"
+expect traefik "--entryPoints.websecure.asDefault=true" "serves an Ingress that names no entry point on HTTPS only"
+expect traefik "--entryPoints.websecure.http.tls=true" "terminates TLS on websecure"
+expect traefik "--entryPoints.websecure.http.middlewares=traefik-hsts@kubernetescrd" "sends HSTS on every HTTPS response"
+expect traefik "--entryPoints.web.proxyProtocol.trustedIPs=" "reads the load balancer's PROXY header on :80"
+expect traefik "--entryPoints.websecure.proxyProtocol.trustedIPs=" "reads the load balancer's PROXY header on :443"
+expect_no traefik "proxyProtocol.insecure" "believes the PROXY header only from its trusted sources"
 expect cert-manager "kind: CustomResourceDefinition" "installs its CRDs"
 expect cert-manager "replicas: 2" "runs two controllers"
 for release in mimir loki; do
@@ -107,12 +151,27 @@ expect loki "s3forcepathstyle: true" "addresses buckets path-style"
 expect loki "bucketnames: webhost-tools-loki-chunks" "keeps chunks in their container"
 expect grafana "X-Scope-OrgID" "queries each tenant with its own header"
 expect grafana "name: grafana-admin" "takes the admin password from its secret"
+if [[ -f $work/tools-platform-grafana-access.values.yaml ]]; then
+  expect grafana "monitoring-grafana-allow-list@kubernetescrd" "is on the ingress behind its allow-list"
+else
+  expect_no grafana "kind: Ingress" "is not on the ingress without allowed networks"
+fi
+if [[ -d $work/chart-grafana ]] && render grafana published "$work/chart-grafana" grafana-published; then
+  expect grafana-published "kind: Ingress" "with allowed networks: is on the ingress"
+  # The chart quotes annotation values.
+  expect grafana-published 'traefik.ingress.kubernetes.io/router.middlewares: "monitoring-grafana-allow-list@kubernetescrd"' "with allowed networks: behind its allow-list"
+  expect grafana-published 'traefik.ingress.kubernetes.io/router.entrypoints: "websecure"' "with allowed networks: on HTTPS only"
+fi
 
-for release in cluster-issuers telemetry-write-auth tenant-guardrails; do
+for release in ingress-middlewares cluster-issuers telemetry-write-auth tenant-guardrails; do
   stack=production-platform
   [[ -f $work/$stack-$release.values.yaml ]] || stack=tools-platform
   render "$release" "$stack" charts/platform-manifests && expect "$release" "apiVersion:" "renders its objects"
 done
+expect ingress-middlewares "stsSeconds: 31536000" "sends Strict-Transport-Security for a year"
+expect cluster-issuers "traefik.ingress.kubernetes.io/router.entrypoints: web" "answers the HTTP-01 challenge on :80"
+render grafana-access published charts/platform-manifests grafana-access-published &&
+  expect grafana-access-published "sourceRange:" "with allowed networks: an ipAllowList of them"
 
 if ((failed > 0)); then echo "$failed chart check(s) failed" >&2; exit 1; fi
 echo "all chart checks passed (helm $HELM_VERSION, Kubernetes $KUBE_VERSION)"

@@ -58,7 +58,11 @@ export interface ListenerProps {
   readonly balancing?: 'LEAST_CONNECTIONS' | 'ROUND_ROBIN';
   /**
    * Prepend the PROXY protocol header (v1) so that the members see the client's
-   * address. The members must expect it (e.g. ingress-nginx `use-proxy-protocol`).
+   * address: the pool's protocol is `PROXY`. The members must expect it (Traefik
+   * `proxyProtocol.trustedIPs`, ingress-nginx `use-proxy-protocol`) and accept
+   * connections without it too: the health monitor connects without a header.
+   * The provider marks a pool's protocol ForceNew: switching it on or off
+   * replaces the pool, its monitor and members.
    * @default false
    */
   readonly proxyProtocol?: boolean;

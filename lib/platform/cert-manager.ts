@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { CHARTS, type KubernetesObject } from './helm-values';
-import { INGRESS_CLASS } from './ingress';
+import { HTTP_ENTRY_POINT, INGRESS_CLASS } from './ingress';
 import { PlatformNamespace } from './namespace';
 import { ManifestsRelease, PinnedRelease } from './release';
 
@@ -18,7 +18,7 @@ export interface CertManagerProps {
 
 /**
  * cert-manager (CRDs installed and kept by the chart) and the ClusterIssuer
- * `letsencrypt-production` (ACME, HTTP-01 through the traefik class).
+ * `letsencrypt-production` (ACME, HTTP-01 through the traefik class, on :80).
  *
  * The ClusterIssuer is a custom resource: it goes out as its own release of the
  * platform-manifests chart, after the cert-manager release has waited for its
@@ -52,7 +52,19 @@ export class CertManager extends Construct {
           email: props.acmeEmail,
           server: LETS_ENCRYPT_PRODUCTION,
           privateKeySecretRef: { name: `${CLUSTER_ISSUER}-account-key` },
-          solvers: [{ http01: { ingress: { ingressClassName: props.ingressClass ?? INGRESS_CLASS } } }],
+          solvers: [
+            {
+              http01: {
+                ingress: {
+                  ingressClassName: props.ingressClass ?? INGRESS_CLASS,
+                  // The challenge comes in on :80. websecure is Traefik's default
+                  // entry point, so the solver's Ingress names web; the redirect
+                  // to HTTPS leaves its path alone.
+                  ingressTemplate: { metadata: { annotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': HTTP_ENTRY_POINT } } },
+                },
+              },
+            },
+          ],
         },
       },
     };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENVIRONMENT_NAMES } from '../config/environments';
+import { admitsTheWholeInternet, parseAllowList } from './allow-list';
 
 const hostName = z
   .string()
@@ -21,7 +22,8 @@ const days = (fallback: number, what: string) =>
 
 /**
  * The platform layer's settings (the `<env>-platform` stacks): the ACME account,
- * the tools cluster's public host names, the telemetry tenants and retention.
+ * the tools cluster's public host names and who reaches Grafana, the telemetry
+ * tenants and retention.
  * A fragment: mount it into the platform config under `platformLayer`.
  */
 export const PlatformLayerConfigSchema = z
@@ -33,6 +35,16 @@ export const PlatformLayerConfigSchema = z
     tools: z
       .object({
         grafanaHost: hostName.default('grafana.tools.webhost.ch').describe('Grafana, served by the tools ingress.'),
+        grafanaAllowedCidrs: z
+          .array(z.string())
+          .default([])
+          .describe(
+            'Networks (offices, VPN) that reach Grafana through the tools ingress, matched against the client\u2019s address. Empty: Grafana is not on the ingress at all (kubectl port-forward).',
+          ),
+        allowWorldGrafana: z
+          .boolean()
+          .default(false)
+          .describe('Accept grafanaAllowedCidrs that let the whole internet in (Grafana behind nothing but its login).'),
         metricsHost: hostName
           .default('metrics.tools.webhost.ch')
           .describe('Mimir write path (https://<host>/api/v1/push), basic auth per tenant; point its DNS at tools\u2019 ingress_ip.'),
@@ -80,6 +92,16 @@ export const PlatformLayerConfigSchema = z
         });
       }
       seen.set(id, env);
+    }
+    const { blocks, problems } = parseAllowList(layer.tools.grafanaAllowedCidrs);
+    for (const { index, message } of problems) ctx.addIssue({ code: 'custom', path: ['tools', 'grafanaAllowedCidrs', index], message });
+    if (problems.length === 0 && admitsTheWholeInternet(blocks) && !layer.tools.allowWorldGrafana) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tools', 'grafanaAllowedCidrs'],
+        message:
+          'opens Grafana to the whole internet; list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
+      });
     }
     const hosts = [layer.tools.grafanaHost, layer.tools.metricsHost, layer.tools.logsHost];
     if (new Set(hosts).size !== hosts.length) {

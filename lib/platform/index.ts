@@ -1,3 +1,4 @@
+export * from './allow-list';
 export * from './config';
 export * from './helm-values';
 export * from './namespace';

@@ -4,9 +4,10 @@ import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/schema';
+import { admitsTheWholeInternet, parseAllowList } from './allow-list';
 import { CLUSTER_ISSUER } from './cert-manager';
 import { CHARTS, envReference, type KubernetesObject } from './helm-values';
-import { INGRESS_CLASS } from './ingress';
+import { HTTPS_ONLY_ANNOTATIONS, INGRESS_CLASS } from './ingress';
 import { PlatformNamespace } from './namespace';
 import { ManifestsRelease, PinnedRelease } from './release';
 
@@ -19,6 +20,8 @@ export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
 /** Secret with one htpasswd line per tenant (key `users`), read by the write paths' basic-auth middleware. */
 export const WRITE_PATH_HTPASSWD_SECRET = 'telemetry-htpasswd';
 export const WRITE_PATH_MIDDLEWARE = 'telemetry-basic-auth';
+/** Traefik ipAllowList Middleware on Grafana's route: the networks of grafanaAllowedCidrs. */
+export const GRAFANA_ALLOW_LIST_MIDDLEWARE = 'grafana-allow-list';
 /** The header Mimir and Loki take the tenant from. */
 export const TENANT_HEADER = 'X-Scope-OrgID';
 /** Loki's schema v13 (TSDB) applies from this day on. */
@@ -38,6 +41,19 @@ export interface MonitoringProps {
   /** Tenant id of each cluster. */
   readonly tenants: Readonly<Record<EnvironmentName, string>>;
   readonly grafanaHost: string;
+  /**
+   * Networks that reach Grafana through the ingress (platformLayer.tools.grafanaAllowedCidrs):
+   * a Traefik ipAllowList on its route, matched against the client's address
+   * (which the ingress load balancer's PROXY protocol carries). Empty: Grafana
+   * gets no Ingress at all; reach it with `kubectl port-forward`.
+   * @default [] - not on the ingress
+   */
+  readonly grafanaAllowedCidrs?: readonly string[];
+  /**
+   * Accept grafanaAllowedCidrs that let the whole internet in.
+   * @default false
+   */
+  readonly allowWorldGrafana?: boolean;
   /** Public host of the Mimir write path. */
   readonly metricsHost: string;
   /** Public host of the Loki write path. */
@@ -61,7 +77,8 @@ const LOKI_SERVICE = { name: 'loki', port: 3100 };
  * The monitoring suite of all three clusters, on tools: Mimir (metrics) and Loki
  * (logs), both multi-tenant with one tenant per cluster and their long-term data
  * in the tools cluster's object storage, and Grafana with a Mimir and a Loki data
- * source per tenant.
+ * source per tenant. Grafana is on the ingress only for the networks in
+ * grafanaAllowedCidrs (none by default).
  *
  * The write paths (https://<metricsHost>/api/v1/push, https://<logsHost>/loki/api/v1/push)
  * are exposed through Traefik behind basic auth: the user name is the tenant id,
@@ -80,6 +97,8 @@ export class Monitoring extends Construct {
   readonly loki: PinnedRelease;
   readonly grafana: PinnedRelease;
   readonly writePathAuth: ManifestsRelease;
+  /** Grafana's ipAllowList Middleware; undefined when Grafana is not on the ingress. */
+  readonly grafanaAccess?: ManifestsRelease;
   readonly metricsWritePath: IngressV1;
   readonly logsWritePath: IngressV1;
   readonly mimirValues: object;
@@ -96,6 +115,18 @@ export class Monitoring extends Construct {
       );
     }
     const bucket = (name: (typeof MONITORING_BUCKETS)[number]) => s3.bucketNames[name];
+    const grafanaAllowedCidrs = [...(props.grafanaAllowedCidrs ?? [])];
+    const allowList = parseAllowList(grafanaAllowedCidrs);
+    const [problem] = allowList.problems;
+    if (problem) {
+      const at = `grafanaAllowedCidrs[${problem.index}] ${JSON.stringify(grafanaAllowedCidrs[problem.index])}`;
+      throw new Error(`${this.node.path}: ${at}: ${problem.message}`);
+    }
+    if (admitsTheWholeInternet(allowList.blocks) && !props.allowWorldGrafana) {
+      throw new Error(
+        `${this.node.path}: grafanaAllowedCidrs ${JSON.stringify(grafanaAllowedCidrs)}: opens Grafana to the whole internet; list the networks that need it, or set allowWorldGrafana: true to accept the risk`,
+      );
+    }
 
     // The charts' own pods are restricted-ready; Grafana's and Loki's sidecars are
     // not all, so baseline is enforced and restricted only reported.
@@ -238,8 +269,7 @@ export class Monitoring extends Construct {
           namespace,
           annotations: {
             'cert-manager.io/cluster-issuer': CLUSTER_ISSUER,
-            'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
-            'traefik.ingress.kubernetes.io/router.tls': 'true',
+            ...HTTPS_ONLY_ANNOTATIONS,
             'traefik.ingress.kubernetes.io/router.middlewares': `${MONITORING_NAMESPACE}-${WRITE_PATH_MIDDLEWARE}@kubernetescrd`,
           },
         },
@@ -280,17 +310,42 @@ export class Monitoring extends Construct {
       },
       { name: `Loki ${env}`, uid: `loki-${tenants[env]}`, type: 'loki', access: 'proxy', url: LOKI_URL, ...tenantHeader(tenants[env]) },
     ]);
+    // Grafana holds every tenant's data behind one login: it is on the ingress
+    // only for the networks listed, through an allow-list on its route (on
+    // HTTPS only; its certificate's HTTP-01 challenge is answered on :80 by
+    // cert-manager's solver, which the allow-list does not cover).
+    let ingress: object = { enabled: false };
+    if (grafanaAllowedCidrs.length > 0) {
+      const allowListMiddleware: KubernetesObject = {
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'Middleware',
+        metadata: { name: GRAFANA_ALLOW_LIST_MIDDLEWARE, namespace: MONITORING_NAMESPACE },
+        // No ipStrategy: the connection's address is matched, not X-Forwarded-For.
+        spec: { ipAllowList: { sourceRange: grafanaAllowedCidrs } },
+      };
+      this.grafanaAccess = new ManifestsRelease(this, 'GrafanaAccess', {
+        name: 'grafana-access',
+        namespace,
+        objects: [allowListMiddleware],
+        dependsOn: [props.ingressController],
+      });
+      ingress = {
+        enabled: true,
+        ingressClassName: INGRESS_CLASS,
+        annotations: {
+          'cert-manager.io/cluster-issuer': CLUSTER_ISSUER,
+          ...HTTPS_ONLY_ANNOTATIONS,
+          'traefik.ingress.kubernetes.io/router.middlewares': `${MONITORING_NAMESPACE}-${GRAFANA_ALLOW_LIST_MIDDLEWARE}@kubernetescrd`,
+        },
+        hosts: [props.grafanaHost],
+        tls: [{ secretName: 'grafana-tls', hosts: [props.grafanaHost] }],
+      };
+    }
     this.grafanaValues = {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
       persistence: { enabled: true, size: '10Gi' },
       initChownData: { enabled: false },
-      ingress: {
-        enabled: true,
-        ingressClassName: INGRESS_CLASS,
-        annotations: { 'cert-manager.io/cluster-issuer': CLUSTER_ISSUER },
-        hosts: [props.grafanaHost],
-        tls: [{ secretName: 'grafana-tls', hosts: [props.grafanaHost] }],
-      },
+      ingress,
       datasources: { 'datasources.yaml': { apiVersion: 1, datasources } },
     };
     this.grafana = new PinnedRelease(this, 'Grafana', {
@@ -298,7 +353,8 @@ export class Monitoring extends Construct {
       namespace,
       chart: CHARTS.grafana,
       values: this.grafanaValues,
-      dependsOn: [adminSecret, props.clusterIssuer],
+      // The allow-list first: Grafana's route never exists without it.
+      dependsOn: [adminSecret, props.clusterIssuer, ...(this.grafanaAccess ? [this.grafanaAccess.release] : [])],
     });
   }
 }

@@ -163,9 +163,14 @@ export class Rke2Cluster extends Construct {
       name: `${name}-ingress`,
       vipSubnetId: this.network.agentsSubnet.id,
       floatingIpPool: cloud.externalNetwork,
+      // PROXY pools: Traefik learns each client's address (logs, the Grafana
+      // allow-list) and believes the header only from the cluster's own
+      // addresses (IngressController's proxyProtocolTrustedCidrs). The TCP
+      // monitors connect without a header, which Traefik accepts. A pool's
+      // protocol is ForceNew: switching it replaces the pools (README, Day 2).
       listeners: [
-        { name: 'http', port: 80, memberPort: cluster.ingress.httpNodePort, protocol: 'TCP', monitor: { type: 'TCP' } },
-        { name: 'https', port: 443, memberPort: cluster.ingress.httpsNodePort, protocol: 'TCP', monitor: { type: 'TCP' } },
+        { name: 'http', port: 80, memberPort: cluster.ingress.httpNodePort, protocol: 'TCP', proxyProtocol: true, monitor: { type: 'TCP' } },
+        { name: 'https', port: 443, memberPort: cluster.ingress.httpsNodePort, protocol: 'TCP', proxyProtocol: true, monitor: { type: 'TCP' } },
       ],
       members: agents.map((n) => ({ name: n.name, address: n.address, subnetId: this.network.agentsSubnet.id })),
       tags,

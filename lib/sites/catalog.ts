@@ -28,6 +28,15 @@ export type SiteEnvironment = (typeof SITE_ENVIRONMENTS)[number];
 /** Every instance count starts here and never goes below it (two replicas, one may be drained). */
 export const MIN_REPLICAS = 2;
 
+/**
+ * User and group a site runs as unless its catalog entry names others: no
+ * account on the node (Ubuntu's system users are below 1000, people from 1000)
+ * and no image's own user, so an escaped process owns nothing there.
+ */
+export const DEFAULT_RUN_AS_ID = 10001;
+/** Highest user or group id a site may run as; 0 (root) is never allowed. */
+export const MAX_RUN_AS_ID = 65534;
+
 /** DNS-1123 label, starting with a letter. */
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 /** A fully qualified host name of at least two labels, lower case, no trailing dot, no wildcard. */
@@ -77,6 +86,26 @@ const ResourcesSchema = z
     cpuLimitMillis: r.cpuLimitMillis ?? 2 * r.cpuMillis,
     memoryLimitMiB: r.memoryLimitMiB ?? r.memoryMiB,
   }));
+
+const runAsId = (kind: 'user' | 'group') =>
+  z
+    .number()
+    .int(wholeNumber)
+    .min(1, {
+      error: `must be 1 to ${MAX_RUN_AS_ID}: 0 is root; name the image\u2019s own ${kind} (101 for nginx-unprivileged) or leave it out for ${DEFAULT_RUN_AS_ID}`,
+    })
+    .max(MAX_RUN_AS_ID, {
+      error: `must be 1 to ${MAX_RUN_AS_ID}: larger ids break many images and file systems; name the image\u2019s own ${kind} or leave it out for ${DEFAULT_RUN_AS_ID}`,
+    });
+
+const SecurityContextSchema = z
+  .object({
+    runAsUser: runAsId('user').optional().describe(`User id the site\u2019s processes run as. Default: ${DEFAULT_RUN_AS_ID}.`),
+    runAsGroup: runAsId('group')
+      .optional()
+      .describe(`Group id they run as; it also owns the pod\u2019s volumes (fsGroup). Default: ${DEFAULT_RUN_AS_ID}.`),
+  })
+  .strict();
 
 const AutoscalingSchema = z
   .object({
@@ -133,6 +162,9 @@ const SiteSchema = z
       .default('/')
       .describe('Path the probes request.'),
     resources: ResourcesSchema.describe('Requests and limits of one instance.'),
+    securityContext: SecurityContextSchema.optional().describe(
+      `User and group the site runs as, for an image that needs its own (files readable only by it). Default: ${DEFAULT_RUN_AS_ID} for both; never root.`,
+    ),
     autoscaling: AutoscalingSchema.prefault({}),
     environments: z
       .array(z.enum(SITE_ENVIRONMENTS, { error: `must be one of ${SITE_ENVIRONMENTS.join(', ')}` }))
@@ -180,7 +212,8 @@ export interface CatalogOptions {
 
 /** The platform hosts of a platform layer, by config field. */
 function platformHostsOf(layer: PlatformLayerConfig): Record<string, string> {
-  return Object.fromEntries(Object.entries(layer.tools).map(([key, host]) => [`platformLayer.tools.${key}`, host]));
+  const hosts = Object.entries(layer.tools).filter((entry): entry is [string, string] => entry[0].endsWith('Host'));
+  return Object.fromEntries(hosts.map(([key, host]) => [`platformLayer.tools.${key}`, host]));
 }
 
 /** What the catalog is checked against, from the platform config: its registries and its own hosts. */

@@ -32,7 +32,7 @@ import {
 import { ServiceAccountV1, serviceAccountV1MetadataToTerraform } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1, serviceV1MetadataToTerraform, serviceV1SpecToTerraform } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { NON_PUBLIC_BLOCKS, POD_SECURITY_LABELS, POD_SECURITY_LEVEL, TENANT_LABEL } from '../aspects/conventions';
-import { MIN_REPLICAS } from './catalog';
+import { DEFAULT_RUN_AS_ID, MAX_RUN_AS_ID, MIN_REPLICAS } from './catalog';
 import { KubernetesObject } from './private/kubernetes-object';
 
 /** Namespace of the ingress controller; the only source of traffic into a site. */
@@ -41,6 +41,11 @@ export const INGRESS_CONTROLLER_NAMESPACE = 'traefik';
 export const INGRESS_CLASS = 'traefik';
 /** cert-manager ClusterIssuer that signs the sites' certificates (Let's Encrypt). */
 export const CLUSTER_ISSUER = 'letsencrypt-production';
+/**
+ * The ingress controller's HTTPS entry point. A site's router is bound to it
+ * (with TLS), so it never answers on :80, where Traefik redirects to HTTPS.
+ */
+export const HTTPS_ENTRY_POINT = 'websecure';
 /** Port cert-manager's ACME HTTP-01 solver pods listen on in the site's namespace. */
 export const ACME_SOLVER_PORT = 8089;
 /** Address blocks a site may never reach (the same in the cluster-wide layer). */
@@ -89,6 +94,13 @@ export interface WebsiteProps {
    * @default - none
    */
   readonly deniedEgressCidrs?: readonly string[];
+  /**
+   * User and group the site's processes run as (the pod's runAsUser and
+   * runAsGroup; the group is also its fsGroup), whatever the image declares.
+   * Each from 1 to 65534.
+   * @default - Website.DEFAULT_RUN_AS_USER and DEFAULT_RUN_AS_GROUP (10001)
+   */
+  readonly securityContext?: { readonly runAsUser?: number; readonly runAsGroup?: number };
 }
 
 /**
@@ -96,11 +108,13 @@ export interface WebsiteProps {
  *
  * - the namespace carries the tenant label and enforces the `restricted` Pod
  *   Security Standard; a quota and default container resources bound it;
- * - a deployment of the pinned image, non-root with a read-only root file
- *   system, no service-account token, probes, spread over nodes; two
- *   instances at least, more on CPU load (autoscaling/v2), one kept through
- *   voluntary disruptions (a PodDisruptionBudget);
- * - a ClusterIP service and an ingress with a Let's Encrypt certificate;
+ * - a deployment of the pinned image as user and group 10001 (or the site's
+ *   own, never root), with a read-only root file system, no service-account
+ *   token, probes, spread over nodes; two instances at least, more on CPU
+ *   load (autoscaling/v2), one kept through voluntary disruptions (a
+ *   PodDisruptionBudget);
+ * - a ClusterIP service and an ingress with a Let's Encrypt certificate,
+ *   served on HTTPS only (plain HTTP is redirected by the ingress controller);
  * - network policies: everything denied, then DNS, traffic from the ingress
  *   controller on the app port, and the internet without private ranges.
  *
@@ -108,6 +122,10 @@ export interface WebsiteProps {
  * depends on nothing but the props, and thousands of sites synthesize fast.
  */
 export class Website extends Construct {
+  /** User a site runs as unless it names another: no account on the nodes, no image's own. */
+  static readonly DEFAULT_RUN_AS_USER = DEFAULT_RUN_AS_ID;
+  /** Group a site runs as (and that owns its volumes) unless it names another. */
+  static readonly DEFAULT_RUN_AS_GROUP = DEFAULT_RUN_AS_ID;
   /** The namespace, `site-<name>`. */
   readonly namespace: string;
 
@@ -120,6 +138,13 @@ export class Website extends Construct {
     const memoryLimitMiB = props.memoryLimitMiB ?? props.memoryMiB;
     if (props.maxReplicas < MIN_REPLICAS) {
       throw new Error(`Website ${name}: maxReplicas must be at least ${MIN_REPLICAS}, got ${props.maxReplicas}`);
+    }
+    const runAsUser = props.securityContext?.runAsUser ?? Website.DEFAULT_RUN_AS_USER;
+    const runAsGroup = props.securityContext?.runAsGroup ?? Website.DEFAULT_RUN_AS_GROUP;
+    for (const [field, id] of [['runAsUser', runAsUser], ['runAsGroup', runAsGroup]] as const) {
+      if (!Number.isInteger(id) || id < 1 || id > MAX_RUN_AS_ID) {
+        throw new Error(`Website ${name}: securityContext.${field} must be a whole number from 1 to ${MAX_RUN_AS_ID}, got ${id}`);
+      }
     }
     const labels = { 'app.kubernetes.io/name': APP, [TENANT_LABEL]: name };
     const metadata = { name: APP, namespace, labels };
@@ -187,7 +212,15 @@ export class Website extends Construct {
           serviceAccountName: APP,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          // The image's USER is not trusted to be non-root or to differ from
+          // other images'; the group also owns the pod's volumes (/tmp).
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: String(runAsUser),
+            runAsGroup: String(runAsGroup),
+            fsGroup: String(runAsGroup),
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           topologySpreadConstraint: [
             {
               maxSkew: 1,
@@ -242,7 +275,14 @@ export class Website extends Construct {
       }),
     });
     new KubernetesObject(this, 'Ingress', IngressV1.tfResourceType, {
-      metadata: ingressV1MetadataToTerraform({ ...metadata, annotations: { 'cert-manager.io/cluster-issuer': CLUSTER_ISSUER } }),
+      metadata: ingressV1MetadataToTerraform({
+        ...metadata,
+        annotations: {
+          'cert-manager.io/cluster-issuer': CLUSTER_ISSUER,
+          'traefik.ingress.kubernetes.io/router.entrypoints': HTTPS_ENTRY_POINT,
+          'traefik.ingress.kubernetes.io/router.tls': 'true',
+        },
+      }),
       spec: ingressV1SpecToTerraform({
         ingressClassName: INGRESS_CLASS,
         tls: [{ hosts: [...props.hosts], secretName: `${name}-tls` }],
