@@ -343,7 +343,12 @@ describe('bad input names the file, the field, the value and the fix', () => {
     [
       'Grafana open to the internet without the opt-in',
       (c) => (c.platformLayer.tools.grafanaAllowedCidrs = ['192.0.2.0/24', '0.0.0.0/0']),
-      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs: ["192.0.2.0/24","0.0.0.0/0"]: opens Grafana to the whole internet; list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
+      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs: ["192.0.2.0/24","0.0.0.0/0"]: opens Grafana to the whole internet (or more than a /8 of it, counting the blocks together); list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
+    ],
+    [
+      'Grafana open to the internet in two halves',
+      (c) => (c.platformLayer.tools.grafanaAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
+      'platform.yaml: platformLayer.tools.grafanaAllowedCidrs: ["0.0.0.0/1","128.0.0.0/1"]: opens Grafana to the whole internet (or more than a /8 of it, counting the blocks together); list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
     ],
     [
       'a Grafana network with host bits set',

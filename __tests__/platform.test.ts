@@ -622,3 +622,21 @@ describe('platform-manifests chart', () => {
     expect(parse(readFileSync(join(dir, 'values.yaml'), 'utf8'))).toEqual({ objects: [] });
   });
 });
+
+describe('the platform stacks pass the config on (stacks/ wiring)', () => {
+  test.each(ENVIRONMENT_NAMES)('%s: Traefik believes the PROXY header from its cluster’s agents subnet and pod range only', (env) => {
+    const traefik = valuesOf(releases(json[`${env}-platform`]).traefik);
+    const expected = [config.environments[env].network.agentsSubnetCidr, config.environments[env].kubernetes.podCidr];
+    expect(traefik.ports.web.proxyProtocol).toEqual({ trustedIPs: expected });
+    expect(traefik.ports.websecure.proxyProtocol).toEqual({ trustedIPs: expected });
+  });
+
+  test('Grafana is published for the configured networks, and only when some are listed', () => {
+    expect(tools.resource.kubernetes_ingress_v1 ? Object.values<any>(tools.resource.kubernetes_ingress_v1).map((i) => i.metadata.name) : []).not.toContain('grafana');
+    expect(valuesOf(releases(tools).grafana).ingress?.enabled ?? false).toBe(false);
+    const layer = { ...DEFAULT_PLATFORM_LAYER_CONFIG, tools: { ...DEFAULT_PLATFORM_LAYER_CONFIG.tools, grafanaAllowedCidrs: ['198.51.100.0/24'] } };
+    const published = build(config, layer).json['tools-platform'];
+    expect(valuesOf(releases(published).grafana).ingress.enabled).toBe(true);
+    expect(JSON.stringify(published.resource.helm_release)).toContain('198.51.100.0/24');
+  });
+});

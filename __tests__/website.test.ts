@@ -344,6 +344,14 @@ describe('sites stacks of the example catalog', () => {
     }
   });
 
+  test('a site’s own user and group from the catalog reach its deployment', () => {
+    const withUser = { ...catalog, sites: catalog.sites.map((s, i) => (i === 0 ? { ...s, securityContext: { runAsUser: 101, runAsGroup: 101 } } : s)) };
+    const site = synthPlatform(config, withUser).json['production-sites-01'];
+    const contexts = Object.values<any>(site.resource.kubernetes_deployment_v1).map((d) => d.spec.template.spec.security_context);
+    expect(contexts[0]).toMatchObject({ run_as_user: '101', run_as_group: '101' });
+    expect(contexts[1]).toMatchObject({ run_as_user: '10001', run_as_group: '10001' });
+  });
+
   test('production holds every site, test only those that list it, under <name>.<testDomain>', () => {
     expect(Object.keys(production.resource.kubernetes_namespace_v1)).toHaveLength(12);
     const hosts = Object.values<any>(testShard.resource.kubernetes_ingress_v1).map((i) => i.spec.tls[0].hosts);

@@ -6,7 +6,7 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
 import { CertManager } from '../lib/platform/cert-manager';
 import type { PlatformLayerConfig } from '../lib/platform/config';
-import { IngressController, INGRESS_NAMESPACE } from '../lib/platform/ingress';
+import { IngressController, INGRESS_NAMESPACE, ingressProxySources } from '../lib/platform/ingress';
 import { Monitoring } from '../lib/platform/monitoring';
 import { SitesDeployer } from '../lib/platform/sites-deployer';
 import { TelemetryAgent, TELEMETRY_NAMESPACE } from '../lib/platform/telemetry-agent';
@@ -80,6 +80,7 @@ export class PlatformStack extends TerraformStack {
       httpNodePort: cluster.ingress.httpNodePort,
       httpsNodePort: cluster.ingress.httpsNodePort,
       replicas: layer.ingress.replicas,
+      proxyProtocolTrustedCidrs: ingressProxySources(cluster),
     });
     this.certManager = new CertManager(this, 'CertManager', { acmeEmail: layer.acmeEmail });
     this.guardrails = new TenantGuardrails(this, 'TenantGuardrails', {
@@ -103,6 +104,8 @@ export class PlatformStack extends TerraformStack {
         },
         tenants: layer.tenants,
         grafanaHost: layer.tools.grafanaHost,
+        grafanaAllowedCidrs: layer.tools.grafanaAllowedCidrs,
+        allowWorldGrafana: layer.tools.allowWorldGrafana,
         metricsHost: layer.tools.metricsHost,
         logsHost: layer.tools.logsHost,
         metricsRetentionDays: layer.retention.metricsDays,

@@ -60,6 +60,7 @@ export class SitesStack extends TerraformStack {
           healthPath: site.healthPath,
           ...site.resources,
           ...site.autoscaling,
+          securityContext: site.securityContext,
           deniedEgressCidrs,
         }),
     );

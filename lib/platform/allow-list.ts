@@ -1,4 +1,4 @@
-import { parseCidr, type Ipv4Cidr } from '../net/cidr';
+import { parseCidr, parseIpBlock, reachOf, type IpBlock, type Ipv4Cidr } from '../net/cidr';
 
 /** One entry of a source allow-list that cannot be used. */
 export interface AllowListProblem {
@@ -40,11 +40,11 @@ export function parseAllowList(texts: readonly string[]): ParsedAllowList {
 
 /**
  * Whether a source allow-list lets the whole IPv4 internet in: the question a
- * world opt-in (allowWorldGrafana) answers. Each block is judged on its own,
- * so a `/0` counts and blocks that only together cover the internet do not;
- * a check of their union (lib/net) can take over here without the callers
- * changing.
+ * world opt-in (allowWorldGrafana) answers. Judged on the union of the blocks
+ * (lib/net's reachOf), so `0.0.0.0/1` + `128.0.0.0/1` counts as the internet,
+ * as does any set broader than a /8 (no organisation's network is).
  */
 export function admitsTheWholeInternet(blocks: readonly Ipv4Cidr[]): boolean {
-  return blocks.some((block) => block.prefixLength === 0);
+  const ipBlocks = blocks.map((b) => parseIpBlock(b.text)).filter((b): b is IpBlock => typeof b !== 'string');
+  return reachOf(ipBlocks).some((reach) => reach.whole || reach.tooBroad);
 }

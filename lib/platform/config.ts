@@ -100,7 +100,7 @@ export const PlatformLayerConfigSchema = z
         code: 'custom',
         path: ['tools', 'grafanaAllowedCidrs'],
         message:
-          'opens Grafana to the whole internet; list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
+          'opens Grafana to the whole internet (or more than a /8 of it, counting the blocks together); list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
       });
     }
     const hosts = [layer.tools.grafanaHost, layer.tools.metricsHost, layer.tools.logsHost];
