@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { loadPlatformConfig } from '../lib/config';
 import { ENVIRONMENT_NAMES } from '../lib/config/environments';
 import { CI_VARIABLES, PIPELINE_IMAGES, pipelineStacks, planFile, renderGitlabPipeline } from '../lib/delivery/gitlab-ci';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 
 const repo = path.join(__dirname, '..');
@@ -22,7 +22,7 @@ const stacksOf = (app: App) => app.node.findAll().filter((c): c is TerraformStac
 /** The app `npm run synth` builds: default config and the example sites catalog. */
 function defaultApp(): App {
   const { config } = loadPlatformConfig({});
-  const { catalog } = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {});
+  const { catalog } = loadSitesCatalog(catalogOptionsOf(config), {});
   const app = newApp();
   buildPlatform(app, config, catalog);
   return app;

@@ -7,7 +7,7 @@ import { OpenstackProvider } from '../.gen/providers/openstack/provider';
 import { addGuardrails } from '../lib/aspects';
 import { loadPlatformConfig } from '../lib/config';
 import { OutputScanError, scanJson, synthesizeAtomically } from '../lib/output';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { synthPlatform } from './support/synth';
 
 /**
@@ -47,7 +47,7 @@ describe('expressions that read files', () => {
 });
 
 test('the default platform with the example sites calls no such function', () => {
-  const catalog = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {}).catalog;
+  const catalog = loadSitesCatalog(catalogOptionsOf(config), {}).catalog;
   const { json } = synthPlatform(config, catalog);
   expect(Object.keys(json).length).toBeGreaterThanOrEqual(8);
   expect(Object.entries(json).flatMap(([stack, stackJson]) => scanJson(stackJson, stack))).toEqual([]);

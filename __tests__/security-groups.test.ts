@@ -201,6 +201,9 @@ describe('ClusterSecurityGroups', () => {
     ['world SSH without allowWorldSsh', { sshAllowedCidrs: ['0.0.0.0/0'] }, [
       'sshAllowedCidrs[0] "0.0.0.0/0": opens SSH to the whole internet; list your admin ranges instead, or set allowWorldSsh: true if you mean it',
     ]],
+    ['world SSH in two halves without allowWorldSsh', { sshAllowedCidrs: ['0.0.0.0/1', '128.0.0.0/1'] }, [
+      'sshAllowedCidrs: together the blocks admit the whole IPv4 internet to SSH; list your admin ranges instead, or set allowWorldSsh: true if you mean it',
+    ]],
     ['a malformed SSH CIDR and a duplicate', { sshAllowedCidrs: ['192.0.2.1/24', '198.51.100.0/24', '198.51.100.0/24'] }, [
       'sshAllowedCidrs[0] "192.0.2.1/24": host bits are set; use 192.0.2.0/24',
       'sshAllowedCidrs[2] "198.51.100.0/24": same as sshAllowedCidrs[1]; remove the duplicate',

@@ -1,10 +1,10 @@
 import { SITES_DEPLOYER_RULES } from '../lib/platform/sites-deployer';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { loadPlatformConfig } from '../lib/config';
 import { synthPlatform } from './support/synth';
 
 const { config } = loadPlatformConfig({});
-const { catalog } = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {});
+const { catalog } = loadSitesCatalog(catalogOptionsOf(config), {});
 const { json } = synthPlatform(config, catalog);
 
 /** The API group and resource behind each kubernetes provider type a site uses. */

@@ -1,11 +1,11 @@
 import { TerraformDataSource, TerraformResource, type TerraformStack } from 'cdktf';
 import { loadPlatformConfig } from '../lib/config';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { synthPlatform } from './support/synth';
 
 const config = loadPlatformConfig({}).config;
 
-const catalog = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {}).catalog;
+const catalog = loadSitesCatalog(catalogOptionsOf(config), {}).catalog;
 const { stacks, json } = synthPlatform(config, catalog);
 
 /**

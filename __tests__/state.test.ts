@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { ConfigError, DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { synthPlatform } from './support/synth';
 
 const defaultText = readFileSync(DEFAULT_CONFIG_FILE, 'utf8');
@@ -91,7 +91,7 @@ describe('state in Infomaniak object storage', () => {
   });
 
   test('every stack that reads another (platform, sites) reads its state with the same endpoint, path-style and skips, and takes no lock', () => {
-    const withSites = synthPlatform(config, loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {}).catalog).json;
+    const withSites = synthPlatform(config, loadSitesCatalog(catalogOptionsOf(config), {}).catalog).json;
     const readers = Object.keys(withSites).filter((name) => withSites[name].data?.terraform_remote_state);
     expect(readers.filter((name) => name.endsWith('-platform')).sort()).toEqual(['production-platform', 'test-platform', 'tools-platform']);
     expect(readers.some((name) => name.includes('-sites-'))).toBe(true);

@@ -2,7 +2,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Guardrails } from '../lib/aspects';
 import { loadPlatformConfig } from '../lib/config';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { Website, type WebsiteProps } from '../lib/sites/website';
 import { synthPlatform } from './support/synth';
 
@@ -310,7 +310,7 @@ test('fewer than two instances at most is refused', () => {
 });
 
 describe('sites stacks of the example catalog', () => {
-  const catalog = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {}).catalog;
+  const catalog = loadSitesCatalog(catalogOptionsOf(config), {}).catalog;
   const { json: stacks } = synthPlatform(config, catalog);
   const production = stacks['production-sites-01'];
   const testShard = stacks['test-sites-01'];

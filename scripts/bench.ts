@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { App } from 'cdktf';
 import { loadPlatformConfig } from '../lib/config';
 import { synthesizeAtomically } from '../lib/output';
-import { validateSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, validateSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 
 const TRADES = ['baeckerei', 'kanzlei', 'skischule', 'zahnarzt', 'hotel', 'schreinerei', 'weingut', 'physio', 'garage', 'coiffeur'];
@@ -66,7 +66,7 @@ function main(): void {
   const start = performance.now();
   const { config } = loadPlatformConfig({});
   const raw = generatedCatalog(count, perShard);
-  const catalog = validateSitesCatalog(raw, 'generated', { allowedRegistries: config.guardrails.allowedRegistries });
+  const catalog = validateSitesCatalog(raw, 'generated', catalogOptionsOf(config));
   const catalogDone = performance.now();
 
   const parent = mkdtempSync(path.join(tmpdir(), 'webhost-bench-'));

@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadPlatformConfig } from '../lib/config';
 import { pipelineStacks, renderGitlabPipeline } from '../lib/delivery/gitlab-ci';
-import { loadSitesCatalog } from '../lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 
 const { config } = loadPlatformConfig({});
-const { catalog } = loadSitesCatalog({ allowedRegistries: config.guardrails.allowedRegistries }, {});
+const { catalog } = loadSitesCatalog(catalogOptionsOf(config), {});
 // Nothing is synthesized: the app is only built to list its stacks.
 const app = new App({ stackTraces: false, outdir: path.join(require('node:os').tmpdir(), 'pipeline-unused') });
 buildPlatform(app, config, catalog);

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { NetworkingSecgroupRuleV2 } from '../../.gen/providers/openstack/networking-secgroup-rule-v2';
 import { NetworkingSecgroupV2 } from '../../.gen/providers/openstack/networking-secgroup-v2';
-import { addressPlanProblems, parseCidr } from '../net/cidr';
+import { addressPlanProblems, describeReach, parseCidr, parseIpBlock, reachOf, type IpBlock } from '../net/cidr';
 import type { LoadBalancer } from './load-balancer';
 
 /** The two node groups of a cluster; each gets one security group. */
@@ -112,6 +112,13 @@ export function securityGroupPropProblems(props: ClusterSecurityGroupsProps): st
     if (first !== undefined) problems.push(`${field}: same as sshAllowedCidrs[${first}]; remove the duplicate`);
     else seen.set(cidr, i);
   });
+  // The blocks together, not one by one: 0.0.0.0/1 + 128.0.0.0/1 is the internet too.
+  const sshBlocks = (props.sshAllowedCidrs ?? []).map(parseIpBlock).filter((b): b is IpBlock => typeof b !== 'string');
+  for (const reach of reachOf(sshBlocks)) {
+    if ((reach.whole || reach.tooBroad) && !props.allowWorldSsh && !sshBlocks.some((b) => b.prefixLength === 0)) {
+      problems.push(`sshAllowedCidrs: together the blocks admit ${describeReach(reach)} to SSH; list your admin ranges instead, or set allowWorldSsh: true if you mean it`);
+    }
+  }
 
   const { min, max } = NODE_PORT_RANGE;
   for (const key of ['http', 'https'] as const) {
