@@ -9,6 +9,11 @@ import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Release } from '@cdktf/provider-helm/lib/release';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { TerraformOutput, TerraformVariable } from 'cdktf';
+import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
+import { IdentityEc2CredentialV3 } from '../.gen/providers/openstack/identity-ec2-credential-v3';
+import { ClusterPki } from '../lib/rke2/pki';
 import { IdentityApplicationCredentialV3 } from '../.gen/providers/openstack/identity-application-credential-v3';
 import { LbListenerV2 } from '../.gen/providers/openstack/lb-listener-v2';
 import { NetworkingSecgroupRuleV2 } from '../.gen/providers/openstack/networking-secgroup-rule-v2';
@@ -377,6 +382,49 @@ describe('backups-kept-in-production', () => {
 
   test.each(['test', 'productionish'])('%s may force-destroy', (stackName) => {
     expect(violationsOf(bucket, { stackName })).toEqual([]);
+  });
+});
+
+describe('secrets-stay-put', () => {
+  test('an output carrying the break-glass certificate or the snapshot keys fails', () => {
+    const violations = violationsOf((stack) => {
+      const pki = new ClusterPki(stack, 'Pki', { clusterName: 'x' });
+      new TerraformOutput(stack, 'admin_key', { value: pki.admin.keyPem, sensitive: true });
+      new TerraformOutput(stack, 'platform_key', { value: pki.platformDeployer.keyPem, sensitive: true });
+      const credential = new IdentityEc2CredentialV3(new Construct(stack, 'Backups'), 'S3Credential', {});
+      new TerraformOutput(stack, 'etcd_secret', { value: credential.secret, sensitive: true });
+    });
+    expect(violations).toEqual([
+      expect.stringMatching(/^production\/admin_key: secrets-stay-put: output admin_key carries tls_private_key\.Pki_AdminKey, which every reader/),
+      expect.stringMatching(/^production\/etcd_secret: secrets-stay-put: output etcd_secret carries openstack_identity_ec2_credential_v3\.Backups_S3Credential, which/),
+    ]);
+  });
+
+  test('a sites stack authenticating with a client certificate fails; with a token it passes', () => {
+    const certificate = (stack: TerraformStack) =>
+      new KubernetesProvider(stack, 'kubernetes', { host: 'https://api', clientCertificate: 'pem', clientKey: 'key' });
+    expect(violationsOf(certificate, { stackName: 'production-sites-01' })).toEqual([
+      "production-sites-01/kubernetes: secrets-stay-put: a sites stack's kubernetes provider authenticates with something other than the sites deployer's token: configure it from the platform stack's sites_access output (host, cluster_ca_certificate, token)",
+    ]);
+    // The platform stacks use the platform certificate: the rule is for sites stacks.
+    expect(violationsOf(certificate, { stackName: 'production-platform' })).toEqual([]);
+    const withToken = (stack: TerraformStack) =>
+      new KubernetesProvider(stack, 'kubernetes', { host: 'https://api', token: new TerraformVariable(stack, 't', { sensitive: true }).stringValue });
+    expect(violationsOf(withToken, { stackName: 'production-sites-01' })).toEqual([]);
+  });
+});
+
+describe('metadata-closed', () => {
+  test('a node without the config drive or the metadata guard fails', () => {
+    expect(
+      violationsOf((stack) => {
+        new OpenstackProvider(stack, 'openstack', { authUrl: 'https://api.pub1.infomaniak.cloud/identity/v3', region: 'dc3-a' });
+        new ComputeInstanceV2(stack, 'Node', { name: 'n', userData: '#cloud-config\n' });
+      }),
+    ).toEqual([
+      'production/Node: metadata-closed: boots without a config drive (its user data would come from the metadata service): build nodes with NodePool (config_drive) and rke2CloudConfig (blockMetadataService, the default)',
+      'production/Node: metadata-closed: its user data does not load the metadata guard: build nodes with NodePool (config_drive) and rke2CloudConfig (blockMetadataService, the default)',
+    ]);
   });
 });
 

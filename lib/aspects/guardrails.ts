@@ -6,6 +6,8 @@ import { NoSecretLiterals } from './no-secret-literals';
 import { NoWorldIngress } from './no-world-ingress';
 import { PinnedReleasesAndImages } from './pinned-releases-and-images';
 import { resetInspection } from './private/inspect';
+import { MetadataClosed } from './metadata-closed';
+import { SecretsStayPut } from './secrets-stay-put';
 import { Sovereignty } from './sovereignty';
 import { TenantIsolation } from './tenant-isolation';
 import { GuardrailViolationError, type GuardrailRule, type GuardrailViolation } from './violation';
@@ -44,6 +46,8 @@ export class Guardrails implements IAspect {
       }),
       new BackupsKeptInProduction(),
       new NoSecretLiterals(),
+      new SecretsStayPut(),
+      new MetadataClosed(),
     ];
   }
 

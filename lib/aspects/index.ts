@@ -7,3 +7,5 @@ export * from './pinned-releases-and-images';
 export * from './sovereignty';
 export * from './backups-kept-in-production';
 export * from './no-secret-literals';
+export * from './secrets-stay-put';
+export * from './metadata-closed';
