@@ -1,4 +1,4 @@
-import { Testing, TerraformStack } from 'cdktf';
+import { Testing, TerraformStack, TerraformVariable } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Guardrails } from '../lib/aspects';
 import { loadPlatformConfig } from '../lib/config';
@@ -11,7 +11,8 @@ const config = loadPlatformConfig({}).config;
 function synthSite(guarded = true, securityContext?: WebsiteProps['securityContext']): any {
   const app = Testing.app({ stackTraces: false });
   const stack = new TerraformStack(app, 'production-sites-01');
-  new KubernetesProvider(stack, 'kubernetes', {});
+  // As the sites stacks do: the sites deployer's token (guardrail secrets-stay-put).
+  new KubernetesProvider(stack, 'kubernetes', { token: new TerraformVariable(stack, 'token', { sensitive: true }).stringValue });
   new Website(stack, 'baeckerei', {
     securityContext,
     name: 'baeckerei',
