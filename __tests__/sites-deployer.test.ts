@@ -77,11 +77,13 @@ describe('the sites deployer: what a site needs, nothing more', () => {
     const [policy, binding] = objects;
     expect(policy.kind).toBe('ValidatingAdmissionPolicy');
     expect(policy.spec.failurePolicy).toBe('Fail');
+    // Subresources too: `*` alone leaves deployments/scale or pods/exec unmatched.
+    expect(policy.spec.matchConstraints.resourceRules.map((r: any) => r.resources)).toEqual([['*/*']]);
     expect(policy.spec.matchConditions).toEqual([
       { name: 'is-sites-deployer', expression: "request.userInfo.username == 'system:serviceaccount:kube-system:sites-deployer'" },
     ]);
     expect(policy.spec.validations.map((v: any) => v.expression)).toEqual([
-      "request.resource.resource == 'namespaces' ? request.name.startsWith('site-') : request.namespace.startsWith('site-')",
+      "request.resource.resource == 'namespaces' ? request.name.startsWith('site-') : (has(request.namespace) && request.namespace.startsWith('site-'))",
       expect.stringMatching(/^request\.resource\.resource != 'namespaces' \|\| request\.operation == 'DELETE' \|\| \(.*'platform\.webhost\.ch\/tenant' in object\.metadata\.labels.*'pod-security\.kubernetes\.io\/enforce'\] == 'restricted'.*\)$/),
     ]);
     expect(binding).toEqual({

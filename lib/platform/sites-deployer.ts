@@ -88,14 +88,18 @@ export class SitesDeployer extends Construct {
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {
+          // `*/*`: subresources too (deployments/scale, pods/exec...), which `*`
+          // does not match; the policy holds whatever RBAC grants later.
           resourceRules: [
-            { apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'], resources: ['*'], scope: '*' },
+            { apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'], resources: ['*/*'], scope: '*' },
           ],
         },
         matchConditions: [{ name: 'is-sites-deployer', expression: `request.userInfo.username == '${this.userName}'` }],
         validations: [
           {
-            expression: `request.resource.resource == 'namespaces' ? request.name.startsWith('${SITE_NAMESPACE_PREFIX}') : request.namespace.startsWith('${SITE_NAMESPACE_PREFIX}')`,
+            // A cluster-scoped request has no request.namespace at all (an
+            // evaluation error, not false): has() makes it a plain refusal.
+            expression: `request.resource.resource == 'namespaces' ? request.name.startsWith('${SITE_NAMESPACE_PREFIX}') : (has(request.namespace) && request.namespace.startsWith('${SITE_NAMESPACE_PREFIX}'))`,
             message: `the sites deployer may only manage namespaces named ${SITE_NAMESPACE_PREFIX}* and the objects inside them`,
           },
           {
