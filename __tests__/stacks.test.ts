@@ -141,3 +141,50 @@ test('each environment gets its own address plan from the config', () => {
   expect(cidrs('production')).toEqual(['10.20.0.0/24', '10.20.16.0/20']);
   expect(cidrs('test')).toEqual(['10.30.0.0/24', '10.30.16.0/20']);
 });
+
+describe('a sites shard whose sites are all removed', () => {
+  // Five sites per shard: shard 01 holds ids 1-5, 02 ids 6-10, 03 ids 11 and 12.
+  const sharded = { ...catalog, sitesPerShard: 5 };
+  const before = synthPlatform(config, sharded).json;
+  const emptied = { ...sharded, sites: sharded.sites.filter((s) => s.id < 6) };
+  const after = synthPlatform(config, emptied).json;
+
+  test('is still synthesized, middle and last shard alike (highestSiteIdEver remembers ids 11 and 12)', () => {
+    expect(Object.keys(before).filter((s) => s.startsWith('production-sites-'))).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'production-sites-03',
+    ]);
+    expect(Object.keys(after).filter((s) => s.startsWith('production-sites-'))).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'production-sites-03',
+    ]);
+  });
+
+  test.each(['production-sites-02', 'production-sites-03'])(
+    '%s keeps its state, its provider and the state it reads, and has no resource left, so its plan destroys them',
+    (name) => {
+      expect(Object.keys(before[name].resource).length).toBeGreaterThan(0);
+      const stack = after[name];
+      expect(stack.resource).toBeUndefined();
+      expect(stack.terraform.backend).toEqual(before[name].terraform.backend);
+      expect(stack.terraform.backend).toEqual({ local: { path: `../../../state/${name}.tfstate` } });
+      expect(stack.terraform.encryption).toEqual(before[name].terraform.encryption);
+      expect(stack.terraform.required_providers).toEqual(before[name].terraform.required_providers);
+      expect(stack.provider).toEqual(before[name].provider);
+      expect(stack.data).toEqual(before[name].data);
+    },
+  );
+
+  test('goes once retired, and only that one', () => {
+    const retired = synthPlatform(config, { ...emptied, retiredShards: ['production-sites-03'] }).json;
+    expect(Object.keys(retired).filter((s) => s.includes('-sites-'))).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'test-sites-01',
+      'test-sites-02',
+      'test-sites-03',
+    ]);
+  });
+});
