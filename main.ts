@@ -12,6 +12,7 @@ try {
   // The catalog is checked against the platform config: its registries and the hosts the platform keeps.
   const { catalog } = loadSitesCatalog(catalogOptionsOf(config));
   // Synthesizes into a sibling directory and swaps it in only when every check passed.
+  const stale: string[] = [];
   const written = synthesizeAtomically(
     (outdir) => {
       // Stack traces on tokens cost most of the synth time and add nothing to the JSON.
@@ -19,10 +20,12 @@ try {
       buildPlatform(app, config, catalog);
       return app;
     },
+    { onStaleStack: (stack) => stale.push(stack) },
   );
   console.log(summarizeStacks(written));
-  // What became of the shards without sites.
+  // What became of the shards without sites, and of folders of stacks no longer in the app.
   for (const line of shardNotices(catalog, SITE_ENVIRONMENTS)) console.log(line);
+  for (const stack of stale) console.log(`${stack}: no longer synthesized; its folder is removed from the output (its state is kept)`);
 } catch (err) {
   // Errors of the input or the checks: their message says what to fix.
   const known = [ConfigError, GuardrailViolationError, OutputScanError, CostEstimateError];
