@@ -76,6 +76,18 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
     expect(stack.output.api_endpoint.value).toMatch(/^https:\/\/\$\{openstack_networking_floatingip_v2\.Cluster_ApiLoadBalancer_\w+\.address\}:6443$/);
   });
 
+  test('gives no way to log into a node: no SSH rule, no key pair, public addresses on the load balancers only', () => {
+    const rules = Object.values<any>(stack.resource.openstack_networking_secgroup_rule_v2);
+    const reaches22 = (r: any) => r.direction === 'ingress' && (r.port_range_min === undefined || (r.port_range_min <= 22 && 22 <= r.port_range_max));
+    expect(rules.filter(reaches22).filter((r) => r.remote_group_id === undefined)).toEqual([]);
+    expect(stack.resource.openstack_compute_keypair_v2).toBeUndefined();
+    for (const instance of Object.values<any>(stack.resource.openstack_compute_instance_v2)) expect(instance.key_pair).toBeUndefined();
+    expect(stack.resource.openstack_networking_floatingip_associate_v2).toBeUndefined();
+    const floating = Object.values<any>(stack.resource.openstack_networking_floatingip_v2).map((f) => f.port_id);
+    expect(floating).toHaveLength(2);
+    for (const port of floating) expect(port).toMatch(/^\$\{openstack_lb_loadbalancer_v2\.\w+\.vip_port_id\}$/);
+  });
+
   test('keeps the break-glass kubeconfig (system:masters) in its state only, out of every output', () => {
     const kubeconfig = stack.resource.terraform_data.break_glass_kubeconfig.input.kubeconfig;
     expect(kubeconfig).toContain('tls_locally_signed_cert.Cluster_Pki_AdminCert_');
