@@ -81,7 +81,11 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
     const reaches22 = (r: any) => r.direction === 'ingress' && (r.port_range_min === undefined || (r.port_range_min <= 22 && 22 <= r.port_range_max));
     expect(rules.filter(reaches22).filter((r) => r.remote_group_id === undefined)).toEqual([]);
     expect(stack.resource.openstack_compute_keypair_v2).toBeUndefined();
-    for (const instance of Object.values<any>(stack.resource.openstack_compute_instance_v2)) expect(instance.key_pair).toBeUndefined();
+    for (const instance of Object.values<any>(stack.resource.openstack_compute_instance_v2)) {
+      expect(instance.key_pair).toBeUndefined();
+      expect(instance.user_data).toMatch(/^#cloud-config\n/);
+      expect(instance.user_data).not.toMatch(/ssh_authorized_keys|ssh_pwauth: true|chpasswd/);
+    }
     expect(stack.resource.openstack_networking_floatingip_associate_v2).toBeUndefined();
     const floating = Object.values<any>(stack.resource.openstack_networking_floatingip_v2).map((f) => f.port_id);
     expect(floating).toHaveLength(2);
