@@ -3,7 +3,8 @@ import { GuardrailViolationError } from './lib/aspects';
 import { ConfigError, loadPlatformConfig } from './lib/config';
 import { CostEstimateError, summarizeStacks } from './lib/cost';
 import { OutputScanError, synthesizeAtomically } from './lib/output';
-import { catalogOptionsOf, loadSitesCatalog } from './lib/sites/catalog';
+import { catalogOptionsOf, loadSitesCatalog, SITE_ENVIRONMENTS } from './lib/sites/catalog';
+import { shardNotices } from './lib/sites/sharding';
 import { buildPlatform } from './stacks';
 
 try {
@@ -11,13 +12,20 @@ try {
   // The catalog is checked against the platform config: its registries and the hosts the platform keeps.
   const { catalog } = loadSitesCatalog(catalogOptionsOf(config));
   // Synthesizes into a sibling directory and swaps it in only when every check passed.
-  const written = synthesizeAtomically((outdir) => {
-    // Stack traces on tokens cost most of the synth time and add nothing to the JSON.
-    const app = new App({ stackTraces: false, outdir });
-    buildPlatform(app, config, catalog);
-    return app;
-  });
+  const stale: string[] = [];
+  const written = synthesizeAtomically(
+    (outdir) => {
+      // Stack traces on tokens cost most of the synth time and add nothing to the JSON.
+      const app = new App({ stackTraces: false, outdir });
+      buildPlatform(app, config, catalog);
+      return app;
+    },
+    { onStaleStack: (stack) => stale.push(stack) },
+  );
   console.log(summarizeStacks(written));
+  // What became of the shards without sites, and of folders of stacks no longer in the app.
+  for (const line of shardNotices(catalog, SITE_ENVIRONMENTS)) console.log(line);
+  for (const stack of stale) console.log(`${stack}: no longer synthesized; its folder is removed from the output (its state is kept)`);
 } catch (err) {
   // Errors of the input or the checks: their message says what to fix.
   const known = [ConfigError, GuardrailViolationError, OutputScanError, CostEstimateError];

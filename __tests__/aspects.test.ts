@@ -28,7 +28,7 @@ import {
   GuardrailViolationError,
   TENANT_LABEL,
 } from '../lib/aspects';
-import { loadPlatformConfig, type PlatformConfig } from '../lib/config';
+import { loadPlatformConfig } from '../lib/config';
 import { scanJson } from '../lib/output';
 import { synthPlatform } from './support/synth';
 
@@ -36,14 +36,13 @@ const config = loadPlatformConfig({}).config;
 
 interface GuardOptions {
   readonly stackName?: string;
-  readonly allowWorldSsh?: boolean;
 }
 
 /** Builds one guarded stack and returns the violation lines Testing.synth stops with (none: []). */
 function violationsOf(build: (stack: TerraformStack) => void, options: GuardOptions = {}): string[] {
   const stack = new TerraformStack(Testing.app({ stackTraces: false }), options.stackName ?? 'production');
   build(stack);
-  Guardrails.of(stack, { guardrails: config.guardrails, allowWorldSsh: options.allowWorldSsh });
+  Guardrails.of(stack, { guardrails: config.guardrails });
   try {
     Testing.synth(stack);
   } catch (err) {
@@ -70,7 +69,7 @@ describe('no-world-ingress', () => {
       ingressRule(groups, 'Rule-ssh', { portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '0.0.0.0/0' });
     });
     expect(lines).toEqual([
-      'production/Cluster/SecurityGroups/Rule-ssh: no-world-ingress: ingress from 0.0.0.0/0 on tcp 22: restrict remote_ip_prefix to your admin networks (access.sshAllowedCidrs)',
+      'production/Cluster/SecurityGroups/Rule-ssh: no-world-ingress: ingress from 0.0.0.0/0 on tcp 22: remove the rule: the platform opens no SSH (no node has a public address or an SSH key; RKE2 needs no login)',
     ]);
   });
 
@@ -100,15 +99,13 @@ describe('no-world-ingress', () => {
     expect(lines).toEqual([]);
   });
 
-  test('access.allowWorldSsh tolerates tcp 22 and nothing else', () => {
-    const lines = violationsOf(
-      (stack) => {
-        ingressRule(stack, 'Ssh', { portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '0.0.0.0/0' });
-        ingressRule(stack, 'Api', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '0.0.0.0/0' });
-      },
-      { allowWorldSsh: true },
-    );
+  test('SSH from the world has no exception: the platform opens no SSH', () => {
+    const lines = violationsOf((stack) => {
+      ingressRule(stack, 'Ssh', { portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '0.0.0.0/0' });
+      ingressRule(stack, 'Api', { portRangeMin: 6443, portRangeMax: 6443, remoteIpPrefix: '0.0.0.0/0' });
+    });
     expect(lines).toEqual([
+      'production/Ssh: no-world-ingress: ingress from 0.0.0.0/0 on tcp 22: remove the rule: the platform opens no SSH (no node has a public address or an SSH key; RKE2 needs no login)',
       'production/Api: no-world-ingress: ingress from 0.0.0.0/0 on tcp 6443: restrict remote_ip_prefix to the networks that need it, or use remote_group_id',
     ]);
   });
@@ -141,7 +138,7 @@ describe('no-world-ingress', () => {
     ]);
   });
 
-  test('a block or a union larger than a /8 (IPv6: /32) fails; the web ports and opted-in SSH are exempt', () => {
+  test('a block or a union larger than a /8 (IPv6: /32) fails; only the web ports are exempt', () => {
     const halves = (stack: TerraformStack, name: string, port: number) => {
       ingressRule(stack, `${name}Low`, { portRangeMin: port, portRangeMax: port, remoteIpPrefix: '0.0.0.0/1' });
       ingressRule(stack, `${name}High`, { portRangeMin: port, portRangeMax: port, remoteIpPrefix: '128.0.0.0/1' });
@@ -160,9 +157,8 @@ describe('no-world-ingress', () => {
       `production/Half: no-world-ingress: ingress from 128.0.0.0/1, 10.0.0.0/8 (with production/Office) on tcp 6443 admits 2,164,260,864 IPv4 addresses, more than a /8: ${OPEN_FIX}`,
       `production/NetA: no-world-ingress: ingress from 10.0.0.0/8, 11.0.0.0/8 (with production/NetB) on udp 8472 admits 33,554,432 IPv4 addresses, more than a /8: ${OPEN_FIX}`,
       `production/V6Wide: no-world-ingress: ingress from 2001:db8::/31 on icmp admits 158,456,325,028,528,675,187,087,900,672 IPv6 addresses, more than a /32: ${OPEN_FIX}`,
-      `production/SshLow: no-world-ingress: ingress from 0.0.0.0/1, 128.0.0.0/1 (with production/SshHigh) on tcp 22 admits the whole IPv4 internet: restrict remote_ip_prefix to your admin networks (access.sshAllowedCidrs)`,
+      `production/SshLow: no-world-ingress: ingress from 0.0.0.0/1, 128.0.0.0/1 (with production/SshHigh) on tcp 22 admits the whole IPv4 internet: remove the rule: the platform opens no SSH (no node has a public address or an SSH key; RKE2 needs no login)`,
     ]);
-    expect(violationsOf((stack) => halves(stack, 'Ssh', 22), { allowWorldSsh: true })).toEqual([]);
   });
 
   test('a rule for all protocols counts on every port, and is reported once by itself', () => {
@@ -499,19 +495,19 @@ describe('the platform', () => {
     expect.assertions(3);
   });
 
-  test("addGuardrails gives each stack its environment's allowWorldSsh; assertGuardrails lists every stack's violations", () => {
-    const optIn: PlatformConfig = structuredClone(config);
-    (optIn.environments.test.access as { allowWorldSsh: boolean }).allowWorldSsh = true;
+  test("addGuardrails guards every stack, no environment excepted; assertGuardrails lists every stack's violations", () => {
     const app = Testing.app({ stackTraces: false });
     for (const name of ['production', 'test', 'test-sites-01']) {
       ingressRule(new TerraformStack(app, name), 'Ssh', { portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '0.0.0.0/0' });
     }
-    addGuardrails(app, optIn);
+    addGuardrails(app, config);
     new TerraformStack(app, 'late');
     expect(() => assertGuardrails(app)).toThrow(
       [
-        '2 guardrail violations; nothing was synthesized, fix them and synthesize again:',
-        '  production/Ssh: no-world-ingress: ingress from 0.0.0.0/0 on tcp 22: restrict remote_ip_prefix to your admin networks (access.sshAllowedCidrs)',
+        '4 guardrail violations; nothing was synthesized, fix them and synthesize again:',
+        ...['production', 'test', 'test-sites-01'].map(
+          (name) => `  ${name}/Ssh: no-world-ingress: ingress from 0.0.0.0/0 on tcp 22: remove the rule: the platform opens no SSH (no node has a public address or an SSH key; RKE2 needs no login)`,
+        ),
         '  late: guarded: the stack has no guardrails: call addGuardrails(app, config) after the last stack is built',
       ].join('\n'),
     );

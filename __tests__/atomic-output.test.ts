@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
+import { parse, stringify } from 'yaml';
 import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
 import { ObjectstorageContainerV1 } from '../.gen/providers/openstack/objectstorage-container-v1';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
@@ -106,10 +107,55 @@ test('a secret in the synthesized JSON leaves the output byte-identical and name
 
 test('a good synth replaces the JSON, drops nothing tofu wrote, and keeps no staging directory', () => {
   const build = appWith((stack) => new NetworkingSecgroupV2(stack, 'Group', { name: 'only' }));
-  expect(synthesizeAtomically(build, { outdir })).toBe(outdir);
+  const stale: string[] = [];
+  expect(synthesizeAtomically(build, { outdir, onStaleStack: (s) => stale.push(s) })).toBe(outdir);
   const after = hashTree(outdir);
   expect(after['stacks/production/cdk.tf.json']).not.toEqual(before['stacks/production/cdk.tf.json']);
   expect(after['stacks/production/.terraform.lock.hcl']).toEqual(before['stacks/production/.terraform.lock.hcl']);
-  expect(existsSync(path.join(outdir, 'stacks', 'tools', 'cdk.tf.json'))).toBe(true); // a stack no longer synthesized stays, as with cdktf synth
+  // The stacks no longer in the app leave no folder behind, and are named.
+  expect(readdirSync(path.join(outdir, 'stacks'))).toEqual(['production']);
+  expect(stale).toEqual(['production-platform', 'production-sites-01', 'test', 'test-platform', 'test-sites-01', 'tools', 'tools-platform']);
+  expect(leftovers()).toEqual([]);
+});
+
+test('a retired shard leaves no folder that tofu -chdir or the pipeline could pick up, tofu files and all', () => {
+  expect(synthMain().status).toBe(0);
+  const shard = path.join(outdir, 'stacks', 'test-sites-01');
+  // What tofu init and plan leave in a stack's folder.
+  mkdirSync(path.join(shard, '.terraform', 'providers'), { recursive: true });
+  writeFileSync(path.join(shard, '.terraform.lock.hcl'), '# lock\n');
+  writeFileSync(path.join(shard, 'test-sites-01.tfplan'), 'plan');
+  writeFileSync(path.join(outdir, 'stacks', 'production-sites-01', '.terraform.lock.hcl'), '# lock\n');
+  // Every site off test, and its only shard retired.
+  const catalog = parse(readFileSync(path.join(root, 'config', 'sites.yaml'), 'utf8'));
+  for (const site of catalog.sites) site.environments = ['production'];
+  catalog.retiredShards = ['test-sites-01'];
+  const file = path.join(work, 'retired.yaml');
+  writeFileSync(file, stringify(catalog));
+  const run = synthMain({ SITES_CATALOG: file });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(existsSync(shard)).toBe(false);
+  expect(readdirSync(path.join(outdir, 'stacks')).filter((s) => s.includes('-sites-'))).toEqual(['production-sites-01']);
+  expect(existsSync(path.join(outdir, 'stacks', 'production-sites-01', '.terraform.lock.hcl'))).toBe(true);
+  expect(run.stdout).toContain('retired (retiredShards, not synthesized; their states are kept): test-sites-01\n');
+  expect(run.stdout).toContain('test-sites-01: no longer synthesized; its folder is removed from the output (its state is kept)\n');
+  expect(leftovers()).toEqual([]);
+});
+
+test('an emptied shard is synthesized without resources, and synth says what its plan does', () => {
+  const catalog = parse(readFileSync(path.join(root, 'config', 'sites.yaml'), 'utf8'));
+  catalog.sites = catalog.sites.filter((site: { environments?: string[] }) => !site.environments?.includes('test'));
+  const file = path.join(work, 'emptied.yaml');
+  writeFileSync(file, stringify(catalog));
+  const run = synthMain({ SITES_CATALOG: file });
+  expect(run.status).toBe(0);
+  const shard = JSON.parse(readFileSync(path.join(outdir, 'stacks', 'test-sites-01', 'cdk.tf.json'), 'utf8'));
+  expect(shard.resource).toBeUndefined();
+  expect(shard.terraform.backend).toEqual({ local: { path: '../../../state/test-sites-01.tfstate' } });
+  expect(run.stdout).toContain(
+    'test-sites-01: no sites; synthesized empty, so its plan destroys whatever its state still holds; ' +
+      'once that is applied, add it to retiredShards in the sites catalog to stop planning it\n',
+  );
   expect(leftovers()).toEqual([]);
 });

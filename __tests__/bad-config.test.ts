@@ -219,8 +219,8 @@ describe('bad input names the file, the field, the value and the fix', () => {
     ],
     [
       'yes/no as text',
-      (c) => (c.environments.test.access.allowWorldSsh = 'yes'),
-      'platform.yaml: environments.test.access.allowWorldSsh: "yes": must be boolean, not string; change its type',
+      (c) => (c.environments.test.backups.forceDestroy = 'yes'),
+      'platform.yaml: environments.test.backups.forceDestroy: "yes": must be boolean, not string; change its type',
     ],
     // ranges
     [
@@ -295,20 +295,26 @@ describe('bad input names the file, the field, the value and the fix', () => {
       (c) => (c.environments.test.kubernetes = { serviceCidr: '10.42.0.0/16' }),
       'platform.yaml: environments.test.kubernetes.serviceCidr: "10.42.0.0/16": overlaps the pod range 10.42.0.0/16; pick a separate block',
     ],
+    // removed fields: an old config says what became of them, not "unknown field"
     [
-      'SSH open to the world without the opt-in',
-      (c) => (c.environments.production.access.sshAllowedCidrs = ['0.0.0.0/0']),
-      'platform.yaml: environments.production.access.sshAllowedCidrs[0]: "0.0.0.0/0": opens SSH to the whole internet; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+      'SSH admin networks (removed)',
+      (c) => (c.environments.production.access.sshAllowedCidrs = ['192.0.2.0/24']),
+      'platform.yaml: environments.production.access.sshAllowedCidrs: ["192.0.2.0/24"]: removed: it opened port 22, but no SSH key can be configured and no node has a public address, so it let no one in; RKE2 needs no login (the kubeconfigs come from the state: npm run break-glass); delete the field',
     ],
     [
-      'SSH open to the world in two halves',
-      (c) => (c.environments.production.access.sshAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
-      'platform.yaml: environments.production.access.sshAllowedCidrs: ["0.0.0.0/1","128.0.0.0/1"]: together the blocks admit the whole IPv4 internet to SSH; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+      'SSH admin networks, empty (removed all the same)',
+      (c) => (c.environments.test.access.sshAllowedCidrs = []),
+      'platform.yaml: environments.test.access.sshAllowedCidrs: []: removed: it opened port 22, but no SSH key can be configured and no node has a public address, so it let no one in; RKE2 needs no login (the kubeconfigs come from the state: npm run break-glass); delete the field',
     ],
     [
-      'SSH from half the internet',
-      (c) => (c.environments.test.access.sshAllowedCidrs = ['192.0.2.0/24', '128.0.0.0/1']),
-      'platform.yaml: environments.test.access.sshAllowedCidrs[1]: "128.0.0.0/1": a /1 admits 2,147,483,648 IPv4 addresses, more than a /8, larger than any organisation\'s network; list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
+      'the world SSH opt-in (removed)',
+      (c) => (c.environments.tools.access.allowWorldSsh = false),
+      'platform.yaml: environments.tools.access.allowWorldSsh: false: removed with access.sshAllowedCidrs: the platform opens no SSH at all, so there is nothing to open to the world; delete the field',
+    ],
+    [
+      'a misspelt access field',
+      (c) => (c.environments.tools.access.apiAllowedCidr = ['192.0.2.0/24']),
+      'platform.yaml: environments.tools.access.apiAllowedCidr: ["192.0.2.0/24"]: unknown field; remove it or fix its spelling',
     ],
     [
       'the Kubernetes API open to the world',
@@ -331,9 +337,9 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'platform.yaml: environments.production.access.apiAllowedCidrs: ["11.0.0.0/8"]: together with the cluster network 10.20.0.0/16, which the API listener admits as well, the blocks admit 16,842,752 IPv4 addresses, more than a /8, larger than any organisation\'s network, to the Kubernetes API; list your office and CI runner networks (the API has no opt-in: it is never public)',
     ],
     [
-      'an IPv6 admin network',
-      (c) => (c.environments.production.access.sshAllowedCidrs = ['2001:db8:1234::/48']),
-      'platform.yaml: environments.production.access.sshAllowedCidrs[0]: "2001:db8:1234::/48": an IPv6 block, but the cluster is IPv4 only (IPv4 subnets and floating IPs): it would admit no one, and Octavia refuses an IPv6 block on an IPv4 listener; list the network\'s IPv4 blocks',
+      'an IPv6 office network',
+      (c) => (c.environments.production.access.apiAllowedCidrs = ['2001:db8:1234::/48']),
+      'platform.yaml: environments.production.access.apiAllowedCidrs[0]: "2001:db8:1234::/48": an IPv6 block, but the cluster is IPv4 only (IPv4 subnets and floating IPs): it would admit no one, and Octavia refuses an IPv6 block on an IPv4 listener; list the network\'s IPv4 blocks',
     ],
     [
       'a malformed IPv6 block',
@@ -407,20 +413,17 @@ describe('bad input names the file, the field, the value and the fix', () => {
     expect(problemsOf(withChange(change))).toEqual([message]);
   });
 
-  test('access.allowWorldSsh lets SSH in from anywhere, never the API', () => {
-    const text = withChange((c) => {
-      c.environments.test.access.allowWorldSsh = true;
-      c.environments.test.access.sshAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/7'];
-    });
-    expect(parsePlatformConfig(text, 'platform.yaml').environments.test.access.sshAllowedCidrs).toHaveLength(3);
-    expect(
-      problemsOf(
-        withChange((c) => {
-          c.environments.test.access.allowWorldSsh = true;
-          c.environments.test.access.apiAllowedCidrs = ['0.0.0.0/1', '128.0.0.0/1'];
-        }),
-      ),
-    ).toEqual([expect.stringMatching(/^platform\.yaml: environments\.test\.access\.apiAllowedCidrs: .*: together the blocks admit the whole IPv4 internet to the Kubernetes API; /)]);
+  test('an old config with both SSH fields gets both reasons, in any environment', () => {
+    const problems = problemsOf(
+      withChange((c) => {
+        c.environments.test.access.allowWorldSsh = true;
+        c.environments.test.access.sshAllowedCidrs = ['0.0.0.0/0'];
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^platform\.yaml: environments\.test\.access\.allowWorldSsh: true: removed with access\.sshAllowedCidrs: /),
+      expect.stringMatching(/^platform\.yaml: environments\.test\.access\.sshAllowedCidrs: \["0\.0\.0\.0\/0"\]: removed: it opened port 22, /),
+    ]);
   });
 
   test('a YAML syntax error gives its line', () => {

@@ -236,6 +236,19 @@ describe('the generator', () => {
     expect(p['plan:production']).toBeUndefined();
   });
 
+  test('keeps the jobs of a shard emptied of its sites until the catalog retires it', () => {
+    const { config } = loadPlatformConfig({});
+    const { catalog } = loadSitesCatalog(catalogOptionsOf(config), {});
+    const offTest = { ...catalog, sites: catalog.sites.map((site) => ({ ...site, environments: ['production' as const] })) };
+    const planned = (c: typeof catalog) => {
+      const app = newApp();
+      buildPlatform(app, config, c);
+      return tofuRun((parse(renderGitlabPipeline(pipelineStacks(app))) as Record<string, any>)['plan:test']).stacks;
+    };
+    expect(planned(offTest)).toEqual(['test', 'test-platform', 'test-sites-01']);
+    expect(planned({ ...offTest, retiredShards: ['test-sites-01'] })).toEqual(['test', 'test-platform']);
+  });
+
   test('orders independent stacks by name', () => {
     const app = newApp();
     for (const name of ['production-sites-03', 'production', 'production-sites-01']) new TerraformStack(app, name);
@@ -255,24 +268,31 @@ describe('scripts/ci/tofu-stacks.sh', () => {
   const script = path.join(repo, 'scripts', 'ci', 'tofu-stacks.sh');
   // A fake tofu that logs its arguments, first in PATH.
   const fakeBin = mkdtempSync(path.join(tmpdir(), 'fake-tofu-'));
-  writeFileSync(path.join(fakeBin, 'tofu'), '#!/bin/sh\necho "$*" >> "$TOFU_LOG"\n');
+  // `state list` prints TOFU_STATE_LIST, as if the state held those addresses.
+  writeFileSync(
+    path.join(fakeBin, 'tofu'),
+    '#!/bin/sh\necho "$*" >> "$TOFU_LOG"\ncase "$*" in *" state list") printf "%s" "${TOFU_STATE_LIST:-}" ;; esac\n',
+  );
   chmodSync(path.join(fakeBin, 'tofu'), 0o755);
 
   const s3 = { s3: { bucket: 'b', key: 'k' } };
-  const workdir = (stacks: Record<string, object>) => {
+  /** Stacks by name, each with its backend; those in `withResources` get a resource too. */
+  const workdir = (stacks: Record<string, object>, withResources: readonly string[] = []) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tofu-stacks-'));
     for (const [name, backend] of Object.entries(stacks)) {
       mkdirSync(path.join(dir, 'cdktf.out', 'stacks', name), { recursive: true });
-      writeFileSync(path.join(dir, 'cdktf.out', 'stacks', name, 'cdk.tf.json'), JSON.stringify({ terraform: { backend } }, null, 2));
+      const resource = withResources.includes(name) ? { resource: { terraform_data: { site: {} } } } : {};
+      writeFileSync(path.join(dir, 'cdktf.out', 'stacks', name, 'cdk.tf.json'), JSON.stringify({ ...resource, terraform: { backend } }, null, 2));
     }
     return dir;
   };
-  const run = (cwd: string, ...args: string[]) => {
+  const run = (cwd: string, ...args: string[]) => runWith({}, cwd, ...args);
+  const runWith = (env: Record<string, string>, cwd: string, ...args: string[]) => {
     const log = path.join(cwd, 'tofu.log');
     const result = spawnSync('sh', [script, ...args], {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, TOFU_LOG: log },
+      env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, TOFU_LOG: log, ...env },
     });
     return { ...result, calls: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
   };
@@ -339,6 +359,36 @@ describe('scripts/ci/tofu-stacks.sh', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('tofu-stacks.sh: test keeps its state locally; in CI use state.backend: s3, or the state is lost with the job');
     expect(result.calls).toEqual([]);
+  });
+
+  describe('after applying a sites shard synthesized without sites', () => {
+    const applied = (stateList: string) => {
+      const dir = workdir({ test: s3, 'test-sites-01': s3, 'test-sites-02': s3 }, ['test', 'test-sites-01']);
+      for (const s of ['test', 'test-sites-01', 'test-sites-02']) writeFileSync(path.join(dir, 'cdktf.out', 'stacks', s, planFile(s)), '');
+      return runWith({ TOFU_STATE_LIST: stateList }, dir, 'apply', 'test', 'test-sites-01', 'test-sites-02');
+    };
+
+    test('says it may be retired once its state holds no resource (the platform state it reads aside)', () => {
+      const result = applied('data.terraform_remote_state.PlatformState\n');
+      expect(result.status).toBe(0);
+      // Only the empty shard's state is listed, after its apply.
+      expect(result.calls.filter((c) => c.includes('state list'))).toEqual(['-chdir=cdktf.out/stacks/test-sites-02 state list']);
+      expect(result.calls.slice(-2)).toEqual([
+        '-chdir=cdktf.out/stacks/test-sites-02 apply -input=false -no-color -lock-timeout=5m test-sites-02.tfplan',
+        '-chdir=cdktf.out/stacks/test-sites-02 state list',
+      ]);
+      expect(result.stdout).toContain(
+        '== test-sites-02: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog, then npm run pipeline)',
+      );
+      expect(result.stderr).toBe('');
+    });
+
+    test('warns, naming what is left, while its state still holds resources', () => {
+      const result = applied('kubernetes_namespace_v1.site\n');
+      expect(result.status).toBe(0);
+      expect(result.stdout).not.toContain('it can be retired');
+      expect(result.stderr).toContain('tofu-stacks.sh: test-sites-02 has no sites but its state still holds resources; do not retire it yet:\nkubernetes_namespace_v1.site');
+    });
   });
 
   test('refuses to apply without the saved plan', () => {

@@ -138,23 +138,13 @@ describe('ClusterSecurityGroups', () => {
     expect(worldIngress).toEqual([]);
   });
 
-  test('opens no SSH by default', () => {
+  test('opens no SSH, and the props have no way to: no key and no public address, so it would let no one in', () => {
     expect(onPort(base.rules, 22)).toEqual([]);
-  });
-
-  test('opens SSH once per admin CIDR and group, changing no other rule', () => {
-    const ssh = synth({ sshAllowedCidrs: ['192.0.2.0/24', '198.51.100.7/32'] });
-    const sshRules = onPort(ssh.rules, 22);
-    expect(sshRules.map((r) => `${r.remote_ip_prefix} ${r.security_group_id === ssh.ref.servers ? 'servers' : 'agents'}`).sort()).toEqual([
-      '192.0.2.0/24 agents',
-      '192.0.2.0/24 servers',
-      '198.51.100.7/32 agents',
-      '198.51.100.7/32 servers',
-    ]);
-    expect(ssh.groups.ruleCount).toBe(33);
-    const added = Object.keys(ssh.rules).filter((k) => !(k in base.rules));
-    expect(added).toHaveLength(4);
-    for (const [key, body] of Object.entries(base.rules)) expect(ssh.rules[key]).toEqual(body);
+    // An old caller's SSH props are not honoured (they are no props any more).
+    const old = synth({ sshAllowedCidrs: ['192.0.2.0/24'], allowWorldSsh: true } as Partial<ClusterSecurityGroupsProps>);
+    expect(onPort(old.rules, 22)).toEqual([]);
+    expect(old.groups.ruleCount).toBe(base.groups.ruleCount);
+    expect(securityRuleMatrix(props).filter((r) => r.ports === '22' || r.why.includes('SSH'))).toEqual([]);
   });
 
   test('rule addresses are derived from the row, not its position', () => {
@@ -162,11 +152,11 @@ describe('ClusterSecurityGroups', () => {
     for (const id of ['servers-tcp-2379-2380-from-servers', 'servers-tcp-6443-from-agents', 'servers-tcp-6443-from-10-30-0-0_24', 'agents-tcp-30443-from-10-30-16-0_20', 'servers-any-all-to-anywhere-ipv6']) {
       expect(keys).toContainEqual(expect.stringMatching(new RegExp(`^SecurityGroups_${id}_[0-9A-F]{8}$`)));
     }
-    // A new first SSH CIDR shifts every row's position but no existing address.
-    const ssh = synth({ sshAllowedCidrs: ['203.0.113.0/24'] });
-    expect(Object.keys(ssh.rules).filter((k) => !(k in base.rules)).sort()).toEqual([
-      expect.stringMatching(/^SecurityGroups_agents-tcp-22-from-203-0-113-0_24_/),
-      expect.stringMatching(/^SecurityGroups_servers-tcp-22-from-203-0-113-0_24_/),
+    // Other NodePorts change the NodePort rows' addresses and no other.
+    const moved = synth({ ingressNodePorts: { http: 31080, https: 31443 } });
+    expect(Object.keys(moved.rules).filter((k) => !(k in base.rules)).sort()).toEqual([
+      expect.stringMatching(/^SecurityGroups_agents-tcp-31080-from-10-30-16-0_20_/),
+      expect.stringMatching(/^SecurityGroups_agents-tcp-31443-from-10-30-16-0_20_/),
     ]);
   });
 
@@ -185,29 +175,12 @@ describe('ClusterSecurityGroups', () => {
     for (const sg of Object.values<any>(tagged.json.resource.openstack_networking_secgroup_v2)) expect(sg.tags).toEqual(['env=test']);
   });
 
-  test('world-open SSH needs allowWorldSsh', () => {
-    const world = synth({ sshAllowedCidrs: ['0.0.0.0/0'], allowWorldSsh: true });
-    expect(onPort(world.rules, 22).map((r) => r.remote_ip_prefix)).toEqual(['0.0.0.0/0', '0.0.0.0/0']);
-  });
-
   test('conforms to the provider schema', () => {
-    const withSsh = synth({ sshAllowedCidrs: ['192.0.2.0/24'] });
     expect(checkAgainstSchema(base.json, schema, 'openstack')).toEqual([]);
-    expect(checkAgainstSchema(withSsh.json, schema, 'openstack')).toEqual([]);
   });
 
   const path_ = 'stack/SecurityGroups: invalid security group props:\n  ';
   test.each<[string, Partial<ClusterSecurityGroupsProps>, string[]]>([
-    ['world SSH without allowWorldSsh', { sshAllowedCidrs: ['0.0.0.0/0'] }, [
-      'sshAllowedCidrs[0] "0.0.0.0/0": opens SSH to the whole internet; list your admin ranges instead, or set allowWorldSsh: true if you mean it',
-    ]],
-    ['world SSH in two halves without allowWorldSsh', { sshAllowedCidrs: ['0.0.0.0/1', '128.0.0.0/1'] }, [
-      'sshAllowedCidrs: together the blocks admit the whole IPv4 internet to SSH; list your admin ranges instead, or set allowWorldSsh: true if you mean it',
-    ]],
-    ['a malformed SSH CIDR and a duplicate', { sshAllowedCidrs: ['192.0.2.1/24', '198.51.100.0/24', '198.51.100.0/24'] }, [
-      'sshAllowedCidrs[0] "192.0.2.1/24": host bits are set; use 192.0.2.0/24',
-      'sshAllowedCidrs[2] "198.51.100.0/24": same as sshAllowedCidrs[1]; remove the duplicate',
-    ]],
     ['NodePorts outside the range', { ingressNodePorts: { http: 80, https: 32768 } }, [
       'ingressNodePorts.http 80: outside the NodePort range 30000-32767; use a port in it, e.g. 30080',
       'ingressNodePorts.https 32768: outside the NodePort range 30000-32767; use a port in it, e.g. 30443',

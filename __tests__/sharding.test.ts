@@ -1,4 +1,4 @@
-import { shardNumberOf, shardsOf, shardStackName } from '../lib/sites/sharding';
+import { shardNotices, shardNumberOf, shardsOf, shardStackName, type ShardedCatalog } from '../lib/sites/sharding';
 import type { SiteSpec } from '../lib/sites/catalog';
 
 /** A deterministic pseudo-random sequence (mulberry32), so failures reproduce. */
@@ -24,10 +24,24 @@ const site = (id: number, test = false): SiteSpec => ({
   environments: test ? ['production', 'test'] : ['production'],
 });
 
+/** A catalog of these sites whose highest id ever given is the highest listed, unless given. */
+const catalogOf = (sites: SiteSpec[], sitesPerShard: number, more: Partial<ShardedCatalog> = {}): ShardedCatalog => ({
+  sites,
+  sitesPerShard,
+  highestSiteIdEver: Math.max(0, ...sites.map((s) => s.id)),
+  retiredShards: [],
+  ...more,
+});
+
 /** Stack of every site, by name. */
-function assignment(sites: SiteSpec[], sitesPerShard: number, environment: 'production' | 'test' = 'production'): Map<string, string> {
+function assignment(
+  sites: SiteSpec[],
+  sitesPerShard: number,
+  environment: 'production' | 'test' = 'production',
+  highestSiteIdEver?: number,
+): Map<string, string> {
   const where = new Map<string, string>();
-  for (const shard of shardsOf({ sites, sitesPerShard }, environment)) {
+  for (const shard of shardsOf(catalogOf(sites, sitesPerShard, highestSiteIdEver === undefined ? {} : { highestSiteIdEver }), environment)) {
     for (const s of shard.sites) where.set(s.name, shard.stackName);
   }
   return where;
@@ -74,17 +88,17 @@ describe.each([
       for (const [name, stack] of assignment(sites, perShard, 'test')) {
         if (beforeTest.has(name)) expect(stack).toBe(beforeTest.get(name));
       }
-      for (const shard of shardsOf({ sites, sitesPerShard: perShard }, 'production')) {
-        expect(shard.sites.length).toBeLessThanOrEqual(perShard);
-        expect(shard.sites.length).toBeGreaterThan(0);
-      }
+      // Every shard up to the highest id ever given is still there, emptied or not: none vanishes with its state.
+      const shards = shardsOf(catalogOf(sites, perShard, { highestSiteIdEver: nextId - 1 }), 'production');
+      expect(shards.map((shard) => shard.number)).toEqual(Array.from({ length: Math.ceil((nextId - 1) / perShard) }, (_, i) => i + 1));
+      for (const shard of shards) expect(shard.sites.length).toBeLessThanOrEqual(perShard);
     }
   });
 
   test('every site is in exactly one shard per environment it runs in', () => {
-    const production = shardsOf({ sites, sitesPerShard: perShard }, 'production').flatMap((s) => s.sites.map((x) => x.id));
+    const production = shardsOf(catalogOf(sites, perShard), 'production').flatMap((s) => s.sites.map((x) => x.id));
     expect(production.sort((a, b) => a - b)).toEqual(sites.map((s) => s.id).sort((a, b) => a - b));
-    const test = shardsOf({ sites, sitesPerShard: perShard }, 'test').flatMap((s) => s.sites);
+    const test = shardsOf(catalogOf(sites, perShard), 'test').flatMap((s) => s.sites);
     expect(test.every((s) => s.environments.includes('test'))).toBe(true);
     expect(test).toHaveLength(sites.filter((s) => s.environments.includes('test')).length);
   });
@@ -92,10 +106,59 @@ describe.each([
 
 test('a site has the same shard number in test as in production', () => {
   const sites = [site(1, true), site(250, true), site(420)];
-  expect(shardsOf({ sites, sitesPerShard: 200 }, 'test').map((s) => s.stackName)).toEqual(['test-sites-01', 'test-sites-02']);
-  expect(shardsOf({ sites, sitesPerShard: 200 }, 'production').map((s) => s.stackName)).toEqual([
-    'production-sites-01',
-    'production-sites-02',
-    'production-sites-03',
+  const shards = (environment: 'production' | 'test') => shardsOf(catalogOf(sites, 200), environment);
+  expect(shards('production').map((s) => [s.stackName, s.sites.map((x) => x.id)])).toEqual([
+    ['production-sites-01', [1]],
+    ['production-sites-02', [250]],
+    ['production-sites-03', [420]],
   ]);
+  // Test runs ids 1 and 250; its shard 03 may have held 420 once (synth cannot know), so it is there, empty.
+  expect(shards('test').map((s) => [s.stackName, s.sites.map((x) => x.id)])).toEqual([
+    ['test-sites-01', [1]],
+    ['test-sites-02', [250]],
+    ['test-sites-03', []],
+  ]);
+});
+
+describe('a shard whose sites are all removed', () => {
+  // Shard 02 (ids 201-400) held 250 and 300; both are removed, 420 is the highest id listed.
+  const before = [site(1), site(250), site(300), site(420)];
+  const after = before.filter((s) => s.id !== 250 && s.id !== 300);
+
+  test('stays, empty, so that its plan destroys what its state holds', () => {
+    expect(shardsOf(catalogOf(after, 200), 'production').map((s) => [s.stackName, s.sites.length])).toEqual([
+      ['production-sites-01', 1],
+      ['production-sites-02', 0],
+      ['production-sites-03', 1],
+    ]);
+  });
+
+  test('stays when it was the last one: highestSiteIdEver remembers its ids', () => {
+    const lastRemoved = before.filter((s) => s.id !== 420);
+    expect(shardsOf(catalogOf(lastRemoved, 200, { highestSiteIdEver: 420 }), 'production').map((s) => s.stackName)).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'production-sites-03',
+    ]);
+    // Every site removed: the shards are still there, all empty.
+    expect(shardsOf(catalogOf([], 200, { highestSiteIdEver: 420 }), 'production').map((s) => s.sites.length)).toEqual([0, 0, 0]);
+    expect(shardsOf(catalogOf([], 200, { highestSiteIdEver: 0 }), 'production')).toEqual([]);
+  });
+
+  test('goes once it is listed in retiredShards, in that environment only', () => {
+    const retired = catalogOf(after, 200, { retiredShards: ['production-sites-02', 'test-sites-03'] });
+    expect(shardsOf(retired, 'production').map((s) => s.stackName)).toEqual(['production-sites-01', 'production-sites-03']);
+    expect(shardsOf(retired, 'test').map((s) => s.stackName)).toEqual(['test-sites-01', 'test-sites-02']);
+  });
+
+  test('synth says what became of it, and of the retired ones', () => {
+    expect(shardNotices(catalogOf(after, 200), ['production'])).toEqual([
+      'production-sites-02: no sites; synthesized empty, so its plan destroys whatever its state still holds; ' +
+        'once that is applied, add it to retiredShards in the sites catalog to stop planning it',
+    ]);
+    expect(shardNotices(catalogOf(after, 200, { retiredShards: ['test-sites-02', 'production-sites-02'] }), ['production'])).toEqual([
+      'retired (retiredShards, not synthesized; their states are kept): production-sites-02, test-sites-02',
+    ]);
+    expect(shardNotices(catalogOf(before, 200), ['production'])).toEqual([]);
+  });
 });

@@ -37,6 +37,8 @@ test('the example catalog is accepted, with its defaults applied', () => {
   const catalog = parseSitesCatalog(defaultText, 'sites.yaml', options);
   expect(catalog.sites).toHaveLength(12);
   expect(catalog.sitesPerShard).toBe(200);
+  expect(catalog.highestSiteIdEver).toBe(12);
+  expect(catalog.retiredShards).toEqual([]);
   const bakery = catalog.sites[0];
   expect(bakery).toMatchObject({ port: 8080, healthPath: '/', autoscaling: { maxReplicas: 4, cpuTargetPercent: 70 } });
   expect(bakery.resources).toEqual({ cpuMillis: 50, memoryMiB: 64, cpuLimitMillis: 100, memoryLimitMiB: 64 });
@@ -217,7 +219,10 @@ describe('bad entries name the file, the field, the value and the fix', () => {
     ],
     [
       "an older site's domain claimed by a new site listed first",
-      (c) => c.sites.unshift({ ...c.sites[6], id: 13, name: 'weingut-neu', hosts: ['weingut-lavaux.ch'] }),
+      (c) => {
+        c.sites.unshift({ ...c.sites[6], id: 13, name: 'weingut-neu', hosts: ['weingut-lavaux.ch'] });
+        c.highestSiteIdEver = 13;
+      },
       'sites.yaml: sites[0].hosts[0]: "weingut-lavaux.ch": host weingut-lavaux.ch is already served by sites[7] (weingut-lavaux); a host belongs to one site',
     ],
     [
@@ -252,6 +257,56 @@ describe('bad entries name the file, the field, the value and the fix', () => {
       'an expression in an image tag',
       (c) => (c.sites[0].image = 'ghcr.io/x:${file("/etc/passwd")}'),
       `sites.yaml: sites[0].image: "ghcr.io/x:\${file(\\"/etc/passwd\\")}": contains \${: ${EXPRESSION_FIX}`,
+    ],
+    // the shards: every one that may hold resources stays synthesized until retired
+    [
+      'no highestSiteIdEver (a catalog from before it)',
+      (c) => delete c.highestSiteIdEver,
+      'sites.yaml: highestSiteIdEver: (missing): required: the highest id ever given to a site, removed sites included (12 or more here), ' +
+        'so that a shard whose sites are all removed is still synthesized and its plan destroys them; add highestSiteIdEver: 12, ' +
+        'or the id of the last site removed if that was higher',
+    ],
+    [
+      'highestSiteIdEver below a site\'s id',
+      (c) => (c.highestSiteIdEver = 10),
+      'sites.yaml: highestSiteIdEver: 10: lower than the id of sites[11] (treuhand-sutter, id 12); set it to 12 or more: it is the ' +
+        'highest id ever given and is only ever raised (lowering it would drop the stacks of shards above it while their states still hold sites)',
+    ],
+    [
+      'a new site above highestSiteIdEver',
+      (c) => c.sites.push({ ...c.sites[3], id: 13, name: 'neu', hosts: ['neu.ch'] }),
+      'sites.yaml: highestSiteIdEver: 12: lower than the id of sites[12] (neu, id 13); set it to 13 or more: it is the ' +
+        'highest id ever given and is only ever raised (lowering it would drop the stacks of shards above it while their states still hold sites)',
+    ],
+    [
+      'a negative highestSiteIdEver',
+      (c) => (c.highestSiteIdEver = -1),
+      'sites.yaml: highestSiteIdEver: -1: must be 0 or more: the highest id ever given to a site (0 before the first)',
+    ],
+    [
+      'a retired shard that still holds sites',
+      (c) => (c.retiredShards = ['test-sites-01']),
+      'sites.yaml: retiredShards[0]: "test-sites-01": still holds sites[0] (baeckerei-brunner, id 1), sites[2] (skischule-arosa, id 3), sites[6] (weingut-lavaux, id 7); ' +
+        'retire a shard only once it has no site and its empty plan has been applied: remove its sites (or their environment) first and apply, ' +
+        'or remove this entry to synthesize the shard again',
+    ],
+    [
+      'a retired shard that never existed',
+      (c) => (c.retiredShards = ['production-sites-02']),
+      'sites.yaml: retiredShards[0]: "production-sites-02": never existed: ids up to highestSiteIdEver (12) fill shards 01 to 01 at 200 sites per shard; check the name, or remove the entry',
+    ],
+    [
+      'a retired shard that is no sites stack',
+      (c) => (c.retiredShards = ['production-sites-1']),
+      'sites.yaml: retiredShards[0]: "production-sites-1": not the name of a sites stack; write <environment>-sites-NN as synth names it (production-sites-01, test-sites-01)',
+    ],
+    [
+      'a retired shard listed twice',
+      (c) => {
+        c.highestSiteIdEver = 450;
+        c.retiredShards = ['production-sites-02', 'production-sites-02'];
+      },
+      'sites.yaml: retiredShards[1]: "production-sites-02": already listed at retiredShards[0]; list each shard once',
     ],
     [
       'a template directive in the test domain',

@@ -76,6 +76,22 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
     expect(stack.output.api_endpoint.value).toMatch(/^https:\/\/\$\{openstack_networking_floatingip_v2\.Cluster_ApiLoadBalancer_\w+\.address\}:6443$/);
   });
 
+  test('gives no way to log into a node: no SSH rule, no key pair, public addresses on the load balancers only', () => {
+    const rules = Object.values<any>(stack.resource.openstack_networking_secgroup_rule_v2);
+    const reaches22 = (r: any) => r.direction === 'ingress' && (r.port_range_min === undefined || (r.port_range_min <= 22 && 22 <= r.port_range_max));
+    expect(rules.filter(reaches22).filter((r) => r.remote_group_id === undefined)).toEqual([]);
+    expect(stack.resource.openstack_compute_keypair_v2).toBeUndefined();
+    for (const instance of Object.values<any>(stack.resource.openstack_compute_instance_v2)) {
+      expect(instance.key_pair).toBeUndefined();
+      expect(instance.user_data).toMatch(/^#cloud-config\n/);
+      expect(instance.user_data).not.toMatch(/ssh_authorized_keys|ssh_pwauth: true|chpasswd/);
+    }
+    expect(stack.resource.openstack_networking_floatingip_associate_v2).toBeUndefined();
+    const floating = Object.values<any>(stack.resource.openstack_networking_floatingip_v2).map((f) => f.port_id);
+    expect(floating).toHaveLength(2);
+    for (const port of floating) expect(port).toMatch(/^\$\{openstack_lb_loadbalancer_v2\.\w+\.vip_port_id\}$/);
+  });
+
   test('keeps the break-glass kubeconfig (system:masters) in its state only, out of every output', () => {
     const kubeconfig = stack.resource.terraform_data.break_glass_kubeconfig.input.kubeconfig;
     expect(kubeconfig).toContain('tls_locally_signed_cert.Cluster_Pki_AdminCert_');
@@ -140,4 +156,51 @@ test('each environment gets its own address plan from the config', () => {
   expect(cidrs('tools')).toEqual(['10.10.0.0/24', '10.10.16.0/20']);
   expect(cidrs('production')).toEqual(['10.20.0.0/24', '10.20.16.0/20']);
   expect(cidrs('test')).toEqual(['10.30.0.0/24', '10.30.16.0/20']);
+});
+
+describe('a sites shard whose sites are all removed', () => {
+  // Five sites per shard: shard 01 holds ids 1-5, 02 ids 6-10, 03 ids 11 and 12.
+  const sharded = { ...catalog, sitesPerShard: 5 };
+  const before = synthPlatform(config, sharded).json;
+  const emptied = { ...sharded, sites: sharded.sites.filter((s) => s.id < 6) };
+  const after = synthPlatform(config, emptied).json;
+
+  test('is still synthesized, middle and last shard alike (highestSiteIdEver remembers ids 11 and 12)', () => {
+    expect(Object.keys(before).filter((s) => s.startsWith('production-sites-'))).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'production-sites-03',
+    ]);
+    expect(Object.keys(after).filter((s) => s.startsWith('production-sites-'))).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'production-sites-03',
+    ]);
+  });
+
+  test.each(['production-sites-02', 'production-sites-03'])(
+    '%s keeps its state, its provider and the state it reads, and has no resource left, so its plan destroys them',
+    (name) => {
+      expect(Object.keys(before[name].resource).length).toBeGreaterThan(0);
+      const stack = after[name];
+      expect(stack.resource).toBeUndefined();
+      expect(stack.terraform.backend).toEqual(before[name].terraform.backend);
+      expect(stack.terraform.backend).toEqual({ local: { path: `../../../state/${name}.tfstate` } });
+      expect(stack.terraform.encryption).toEqual(before[name].terraform.encryption);
+      expect(stack.terraform.required_providers).toEqual(before[name].terraform.required_providers);
+      expect(stack.provider).toEqual(before[name].provider);
+      expect(stack.data).toEqual(before[name].data);
+    },
+  );
+
+  test('goes once retired, and only that one', () => {
+    const retired = synthPlatform(config, { ...emptied, retiredShards: ['production-sites-03'] }).json;
+    expect(Object.keys(retired).filter((s) => s.includes('-sites-'))).toEqual([
+      'production-sites-01',
+      'production-sites-02',
+      'test-sites-01',
+      'test-sites-02',
+      'test-sites-03',
+    ]);
+  });
 });

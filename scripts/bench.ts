@@ -44,7 +44,7 @@ export function generatedCatalog(count: number, sitesPerShard: number): unknown 
       environments: i % 20 === 0 ? ['production', 'test'] : ['production'],
     };
   });
-  return { sitesPerShard, testDomain: 'test.webhost.ch', sites };
+  return { sitesPerShard, testDomain: 'test.webhost.ch', highestSiteIdEver: count, sites };
 }
 
 function countResources(outdir: string): number {

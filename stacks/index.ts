@@ -20,7 +20,7 @@ export interface PlatformStacks {
 }
 
 /** A catalog without sites: the cluster stacks alone. */
-export const NO_SITES: SitesCatalog = { sitesPerShard: 200, testDomain: 'test.webhost.ch', sites: [] };
+export const NO_SITES: SitesCatalog = { sitesPerShard: 200, testDomain: 'test.webhost.ch', highestSiteIdEver: 0, retiredShards: [], sites: [] };
 
 /** Adds every stack of the platform to the app: the clusters, their platform layers, then the sites shards of the catalog. */
 export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCatalog = NO_SITES): PlatformStacks {

@@ -15,11 +15,6 @@ import { GuardrailViolationError, type GuardrailRule, type GuardrailViolation } 
 export interface GuardrailsProps {
   /** The config's `guardrails` section. */
   readonly guardrails: GuardrailsConfig;
-  /**
-   * The stack's environment opted in to SSH from anywhere (`access.allowWorldSsh`).
-   * @default false
-   */
-  readonly allowWorldSsh?: boolean;
 }
 
 /**
@@ -36,7 +31,7 @@ export class Guardrails implements IAspect {
   static rules(props: GuardrailsProps): GuardrailRule[] {
     const g = props.guardrails;
     return [
-      new NoWorldIngress({ allowWorldSsh: props.allowWorldSsh }),
+      new NoWorldIngress(),
       new TenantIsolation(),
       new PinnedReleasesAndImages({ allowedRegistries: g.allowedRegistries }),
       new Sovereignty({
@@ -102,17 +97,13 @@ function stacksOf(app: Construct): TerraformStack[] {
 }
 
 /**
- * Guards every stack of the app with the config's guardrails; each stack gets
- * its environment's `access.allowWorldSsh`. Call it once all stacks are built.
+ * Guards every stack of the app with the config's guardrails. Call it once
+ * all stacks are built.
  */
 export function addGuardrails(app: Construct, config: PlatformConfig): void {
   for (const stack of stacksOf(app)) {
     if (Aspects.of(stack).all.some((a) => a instanceof Guardrails)) continue;
-    const environment = environmentOfStack(stack.node.id);
-    Guardrails.of(stack, {
-      guardrails: config.guardrails,
-      allowWorldSsh: environment ? config.environments[environment].access.allowWorldSsh : false,
-    });
+    Guardrails.of(stack, { guardrails: config.guardrails });
   }
 }
 

@@ -3,18 +3,10 @@ import { describeReach, ipBlockOf, reachOf, type IpBlock, type IpVersion, type R
 import { isLiteral, literalStrings, terraformBlockOf } from './private/inspect';
 import type { GuardrailRule, GuardrailViolation } from './violation';
 
-export interface NoWorldIngressProps {
-  /**
-   * Tolerate tcp 22 open to the world on security group rules: the
-   * environment's `access.allowWorldSsh` opt-in.
-   * @default false
-   */
-  readonly allowWorldSsh?: boolean;
-}
-
 /** Ports the whole internet may reach: the websites. */
 const PUBLIC_TCP_PORTS = [80, 443];
-const SSH_FIX = 'restrict remote_ip_prefix to your admin networks (access.sshAllowedCidrs)';
+/** The platform opens no SSH at all (nothing to log in with, nothing to log in to); an override that does gets this. */
+const SSH_FIX = 'remove the rule: the platform opens no SSH (no node has a public address or an SSH key; RKE2 needs no login)';
 const OPEN_FIX = 'restrict remote_ip_prefix to the networks that need it, or use remote_group_id';
 /** Protocols whose rules have port ranges; for any other, a rule opens the whole protocol. */
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'dccp', 'udplite']);
@@ -49,12 +41,7 @@ interface SourceRule {
 export class NoWorldIngress implements GuardrailRule {
   static readonly ID = 'no-world-ingress';
   readonly id = NoWorldIngress.ID;
-  private readonly allowWorldSsh: boolean;
   private sources: SourceRule[] = [];
-
-  constructor(props: NoWorldIngressProps = {}) {
-    this.allowWorldSsh = props.allowWorldSsh ?? false;
-  }
 
   begin(): void {
     this.sources = [];
@@ -79,7 +66,6 @@ export class NoWorldIngress implements GuardrailRule {
       const single = min !== undefined && min === max ? min : undefined;
       const isTcp = protocol === 'tcp' || protocol === '6';
       if (isTcp && single !== undefined && PUBLIC_TCP_PORTS.includes(single)) return [];
-      if (isTcp && single === 22 && this.allowWorldSsh) return [];
       return [
         {
           path,
@@ -159,7 +145,7 @@ export class NoWorldIngress implements GuardrailRule {
 
   private exempt(protocol: string, ports: { min: number; max: number }): boolean {
     if (protocol !== 'tcp' || ports.min !== ports.max) return false;
-    return PUBLIC_TCP_PORTS.includes(ports.min) || (ports.min === 22 && this.allowWorldSsh);
+    return PUBLIC_TCP_PORTS.includes(ports.min);
   }
 
   private report(rules: readonly SourceRule[], protocol: string, ports: { min: number; max: number }, reach: Reach) {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { isSecretAttributeName } from '../aspects/no-secret-literals';
-import { PlatformConfigSchema, type PlatformConfig } from './schema';
+import { PlatformConfigSchema, REMOVED_FIELDS, type PlatformConfig } from './schema';
 
 /** The embedded default config, used when PLATFORM_CONFIG is not set. */
 export const DEFAULT_CONFIG_FILE = path.join(__dirname, '..', '..', 'config', 'platform.yaml');
@@ -135,8 +135,9 @@ export function assertNoExpressions(
 export function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const field = formatPath([...issue.path, key]);
-      return `${file}: ${field}: ${formatValueAt([...issue.path, key], valueAt(raw, [...issue.path, key]))}: unknown field; remove it or fix its spelling`;
+      const at = [...issue.path, key];
+      const why = removedFieldReason(at) ?? 'unknown field; remove it or fix its spelling';
+      return `${file}: ${formatPath(at)}: ${formatValueAt(at, valueAt(raw, at))}: ${why}`;
     });
   }
   const value = valueAt(raw, issue.path);
@@ -153,6 +154,14 @@ export function describeIssue(file: string, raw: unknown, issue: z.core.$ZodIssu
     message = issue.issues[0]?.message ?? message;
   }
   return [`${file}: ${formatPath(issue.path)}: ${formatValueAt(issue.path, value)}: ${message}`];
+}
+
+/** Why a field that is no longer in the schema was removed (REMOVED_FIELDS), if it was. */
+function removedFieldReason(at: readonly PropertyKey[]): string | undefined {
+  const removed = REMOVED_FIELDS.find(
+    ({ path }) => path.length === at.length && path.every((key, i) => key === '*' || key === at[i]),
+  );
+  return removed?.why;
 }
 
 /** The raw value at a zod issue path. */

@@ -148,16 +148,26 @@ const AccessSchema = z
       .array(cidr)
       .default([])
       .describe('Who may reach the Kubernetes API (6443) through the API load balancer: your office and CI runners.'),
-    sshAllowedCidrs: z
-      .array(cidr)
-      .default([])
-      .describe('Who may reach the nodes by SSH (22); none by default, nobody needs to log in.'),
-    allowWorldSsh: z
-      .boolean()
-      .default(false)
-      .describe('Explicit opt-in for 0.0.0.0/0 in sshAllowedCidrs; leave false.'),
   })
   .strict();
+
+/**
+ * Fields the config no longer has, by path (`*` is any one key), with why and
+ * what to do: an old file that still sets one gets this instead of
+ * "unknown field", so nobody believes a misspelling switched nothing on.
+ */
+export const REMOVED_FIELDS: readonly { readonly path: readonly string[]; readonly why: string }[] = [
+  {
+    path: ['environments', '*', 'access', 'sshAllowedCidrs'],
+    why:
+      'removed: it opened port 22, but no SSH key can be configured and no node has a public address, so it let no one in; ' +
+      'RKE2 needs no login (the kubeconfigs come from the state: npm run break-glass); delete the field',
+  },
+  {
+    path: ['environments', '*', 'access', 'allowWorldSsh'],
+    why: 'removed with access.sshAllowedCidrs: the platform opens no SSH at all, so there is nothing to open to the world; delete the field',
+  },
+];
 
 const BackupsSchema = z
   .object({
@@ -249,22 +259,18 @@ const ACCESS_LISTS = {
     opens: 'the Kubernetes API',
     fix: 'list your office and CI runner networks (the API has no opt-in: it is never public)',
   },
-  sshAllowedCidrs: {
-    opens: 'SSH',
-    fix: 'list your admin networks instead, or set access.allowWorldSsh: true to accept the risk',
-  },
 } as const;
 
 /**
  * Access lists: well-formed IPv4 blocks that together admit no more than one
  * organisation's network (see SANE_PREFIX_LENGTH): not the whole internet,
- * however it is split up, and no block or union larger than a /8. SSH may
- * take anything with the explicit opt-in access.allowWorldSsh; the API never.
+ * however it is split up, and no block or union larger than a /8; there is no
+ * opt-in: the API is never public.
  * IPv6 blocks are parsed and refused: the cluster has no IPv6 address.
  */
 function checkAccess(access: z.output<typeof AccessSchema>, networkCidr: string, ctx: z.RefinementCtx): void {
   const network = parseIpBlock(networkCidr);
-  for (const field of ['apiAllowedCidrs', 'sshAllowedCidrs'] as const) {
+  for (const field of ['apiAllowedCidrs'] as const) {
     const { opens, fix } = ACCESS_LISTS[field];
     const issue = (message: string, index?: number) =>
       ctx.addIssue({ code: 'custom', path: index === undefined ? ['access', field] : ['access', field, index], message });
@@ -280,7 +286,6 @@ function checkAccess(access: z.output<typeof AccessSchema>, networkCidr: string,
         );
       } else blocks.push({ block: parsed, index });
     });
-    if (field === 'sshAllowedCidrs' && access.allowWorldSsh) continue;
     const [reach] = reachOf(blocks.map((b) => b.block));
     if (!reach?.tooBroad) {
       // The API listener admits the cluster network too (nodes join through it): judge what it really admits.

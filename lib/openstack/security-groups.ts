@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { NetworkingSecgroupRuleV2 } from '../../.gen/providers/openstack/networking-secgroup-rule-v2';
 import { NetworkingSecgroupV2 } from '../../.gen/providers/openstack/networking-secgroup-v2';
-import { addressPlanProblems, describeReach, parseCidr, parseIpBlock, reachOf, type IpBlock } from '../net/cidr';
+import { addressPlanProblems } from '../net/cidr';
 import type { LoadBalancer } from './load-balancer';
 
 /** The two node groups of a cluster; each gets one security group. */
@@ -54,18 +54,6 @@ export interface ClusterSecurityGroupsProps {
   /** NodePorts of the ingress controller, in 30000-32767 and distinct. */
   readonly ingressNodePorts: IngressNodePorts;
   /**
-   * IPv4 ranges allowed to SSH (22/tcp) into every node: one rule per range
-   * and node group.
-   * @default - none: no SSH rule at all (kubeconfigs come without SSH)
-   */
-  readonly sshAllowedCidrs?: string[];
-  /**
-   * Allow `0.0.0.0/0` in `sshAllowedCidrs`. Opening SSH to the internet has
-   * to be typed out.
-   * @default false
-   */
-  readonly allowWorldSsh?: boolean;
-  /**
    * Tags set on both security groups (rules take no tags).
    * @default - none
    */
@@ -99,26 +87,6 @@ export function securityGroupPropProblems(props: ClusterSecurityGroupsProps): st
     problems.push(`${p.field} ${show(props[p.field as 'networkCidr'])}: ${p.message}`);
   }
 
-  const seen = new Map<string, number>();
-  (props.sshAllowedCidrs ?? []).forEach((cidr, i) => {
-    const field = `sshAllowedCidrs[${i}] ${show(cidr)}`;
-    const parsed = parseCidr(cidr);
-    if (typeof parsed === 'string') {
-      problems.push(`${field}: ${parsed}`);
-    } else if (parsed.prefixLength === 0 && !props.allowWorldSsh) {
-      problems.push(`${field}: opens SSH to the whole internet; list your admin ranges instead, or set allowWorldSsh: true if you mean it`);
-    }
-    const first = seen.get(cidr);
-    if (first !== undefined) problems.push(`${field}: same as sshAllowedCidrs[${first}]; remove the duplicate`);
-    else seen.set(cidr, i);
-  });
-  // The blocks together, not one by one: 0.0.0.0/1 + 128.0.0.0/1 is the internet too.
-  const sshBlocks = (props.sshAllowedCidrs ?? []).map(parseIpBlock).filter((b): b is IpBlock => typeof b !== 'string');
-  for (const reach of reachOf(sshBlocks)) {
-    if ((reach.whole || reach.tooBroad) && !props.allowWorldSsh && !sshBlocks.some((b) => b.prefixLength === 0)) {
-      problems.push(`sshAllowedCidrs: together the blocks admit ${describeReach(reach)} to SSH; list your admin ranges instead, or set allowWorldSsh: true if you mean it`);
-    }
-  }
 
   const { min, max } = NODE_PORT_RANGE;
   for (const key of ['http', 'https'] as const) {
@@ -137,6 +105,10 @@ export function securityGroupPropProblems(props: ClusterSecurityGroupsProps): st
  * The rule matrix: every opening of the servers and agents security groups,
  * one row per rule resource. Both groups start empty (`delete_default_rules`),
  * so anything not listed here is dropped. Throws on invalid props.
+ *
+ * There is no SSH row and no way to add one: no node has a public address and
+ * no SSH key is installed, RKE2 forms the cluster without a login and the
+ * kubeconfigs come from the state, so port 22 would only be attack surface.
  */
 export function securityRuleMatrix(props: ClusterSecurityGroupsProps): SecurityRule[] {
   const problems = securityGroupPropProblems(props);
@@ -164,9 +136,6 @@ export function securityRuleMatrix(props: ClusterSecurityGroupsProps): SecurityR
   for (const key of ['http', 'https'] as const) {
     row(String(props.ingressNodePorts[key]), 'tcp', props.agentsSubnetCidr, 'agents',
       `ingress NodePort (${key}): Octavia connects to members from its port in the agents subnet; the internet reaches this port only through the ingress load balancer`);
-  }
-  for (const cidr of props.sshAllowedCidrs ?? []) {
-    for (const to of GROUPS) row('22', 'tcp', cidr, to, 'SSH from an admin range (sshAllowedCidrs)');
   }
   for (const from of GROUPS) {
     row('all', 'any', from, ANY_IPV4, 'all outbound IPv4 (images, charts, OpenStack and S3 APIs): delete_default_rules removed the default egress');
@@ -204,8 +173,8 @@ export function securityRuleId(rule: SecurityRule): string {
  * The security groups of one cluster's nodes, the outer layer of tenant
  * isolation: a servers group and an agents group, both emptied of OpenStack's
  * default rules and filled from {@link securityRuleMatrix}, the single source
- * of truth. Node-to-node openings use remote groups; load balancer and admin
- * openings use CIDR blocks. The ingress NodePorts are never open to the world.
+ * of truth. Node-to-node openings use remote groups; load balancer openings
+ * use CIDR blocks. The ingress NodePorts are never open to the world.
  *
  * Two inputs are deliberately absent. The pod range: Cilium's VXLAN carries pod
  * traffic between nodes inside UDP 8472 from node addresses, so no pod address

@@ -12,6 +12,12 @@ export interface AtomicSynthOptions {
   readonly outdir?: string;
   /** Environment to read CDKTF_OUTDIR from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Told the name of each stack folder of the old output that the new one
+   * lacks (a stack no longer in the app), once it is gone.
+   * @default - nothing is told
+   */
+  readonly onStaleStack?: (stack: string) => void;
 }
 
 /**
@@ -41,7 +47,7 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
     app.synth();
     const findings = scanSynthesizedOutput(staging, shown);
     if (findings.length > 0) throw new OutputScanError(findings);
-    swapInto(staging, finalDir);
+    swapInto(staging, finalDir, options.onStaleStack ?? (() => undefined));
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
@@ -50,7 +56,7 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
 }
 
 /** Renames `staging` to `finalDir`, replacing what was there; puts the old one back if that fails. */
-function swapInto(staging: string, finalDir: string): void {
+function swapInto(staging: string, finalDir: string, onStaleStack: (stack: string) => void): void {
   const old = `${path.join(path.dirname(finalDir), `.${path.basename(finalDir)}.old-`)}${process.pid}-${Date.now()}`;
   let moved = false;
   try {
@@ -66,34 +72,45 @@ function swapInto(staging: string, finalDir: string): void {
     throw err;
   }
   if (moved) {
-    carryOver(old, finalDir);
+    const stale = carryOver(old, finalDir);
     rmSync(old, { recursive: true, force: true });
+    stale.forEach(onStaleStack);
   }
 }
 
 /**
  * Moves what synth does not write (tofu's `.terraform/`, `.terraform.lock.hcl`,
- * plan files, directories of stacks no longer synthesized) from the old output
- * into the new one, at the top level and in each `stacks/<name>/`, as
- * `cdktf synth` writing in place would have left them.
+ * plan files) from the old output into the new one, at the top level and into
+ * each `stacks/<name>/` the new output has.
+ *
+ * The folder of a stack the new output lacks is not carried over (it goes with
+ * the old output): its JSON is the stack as it was, sites and all, so a
+ * `tofu -chdir` there, or a pipeline job looping over `stacks/*`, would plan
+ * to keep or even recreate what the app no longer has. A stack's state is
+ * never in its folder (`state/` or object storage), so nothing of it is lost.
+ *
+ * @returns the names of the stacks left behind
  */
-function carryOver(oldDir: string, newDir: string): void {
-  moveMissing(oldDir, newDir);
+function carryOver(oldDir: string, newDir: string): string[] {
+  moveMissing(oldDir, newDir, new Set(['stacks']));
   const oldStacks = path.join(oldDir, 'stacks');
   const newStacks = path.join(newDir, 'stacks');
-  if (!isDirectory(oldStacks) || !isDirectory(newStacks)) return;
-  moveMissing(oldStacks, newStacks);
-  for (const stack of readdirSync(oldStacks)) {
+  if (!isDirectory(oldStacks) || !isDirectory(newStacks)) return [];
+  const stale: string[] = [];
+  for (const stack of readdirSync(oldStacks).sort()) {
     const from = path.join(oldStacks, stack);
     const to = path.join(newStacks, stack);
-    if (isDirectory(from) && isDirectory(to)) moveMissing(from, to);
+    if (isDirectory(to)) {
+      if (isDirectory(from)) moveMissing(from, to);
+    } else if (isDirectory(from)) stale.push(stack);
   }
+  return stale;
 }
 
-/** Renames every entry of `from` that `to` lacks into `to`. */
-function moveMissing(from: string, to: string): void {
+/** Renames every entry of `from` that `to` lacks into `to`, except those named in `skip`. */
+function moveMissing(from: string, to: string, skip: ReadonlySet<string> = new Set()): void {
   for (const entry of readdirSync(from)) {
-    if (!existsSync(path.join(to, entry))) renameSync(path.join(from, entry), path.join(to, entry));
+    if (!skip.has(entry) && !existsSync(path.join(to, entry))) renameSync(path.join(from, entry), path.join(to, entry));
   }
 }
 

@@ -92,8 +92,6 @@ export class Rke2Cluster extends Construct {
       networkCidr: cluster.network.cidr,
       serversSubnetCidr: cluster.network.serversSubnetCidr,
       agentsSubnetCidr: cluster.network.agentsSubnetCidr,
-      sshAllowedCidrs: cluster.access.sshAllowedCidrs,
-      allowWorldSsh: cluster.access.allowWorldSsh,
       ingressNodePorts: { http: cluster.ingress.httpNodePort, https: cluster.ingress.httpsNodePort },
       tags,
     });

@@ -14,6 +14,7 @@ import {
   type PlatformConfig,
 } from '../config';
 import { DEFAULT_PLATFORM_LAYER_CONFIG, type PlatformLayerConfig } from '../platform/config';
+import { shardNumberOf, shardStackName } from './sharding';
 
 /** The embedded example catalog, used when SITES_CATALOG is not set. */
 export const DEFAULT_SITES_CATALOG_FILE = path.join(__dirname, '..', '..', 'config', 'sites.yaml');
@@ -188,14 +189,39 @@ const CatalogSchema = z
       .regex(HOST_NAME, { error: 'not a domain name; write it as test.example.ch' })
       .default('test.webhost.ch')
       .describe('On test, a site is served as <name>.<testDomain> (its production hosts stay in production).'),
+    highestSiteIdEver: z
+      .number()
+      .int(wholeNumber)
+      .min(0, { error: 'must be 0 or more: the highest id ever given to a site (0 before the first)' })
+      .optional()
+      .describe(
+        'The highest id ever given to a site, removed sites included; only ever raised. Every shard up to it stays ' +
+          'synthesized, so removing the last site of a shard leaves an empty stack whose plan destroys its resources.',
+      ),
+    retiredShards: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Sites stacks (production-sites-03) no longer synthesized: list one only after its sites were removed and the ' +
+          'empty stack was applied, so that its state holds nothing.',
+      ),
     sites: z.array(SiteSchema).describe('The tenant websites, in any order.'),
   })
   .strict();
 
 /** One tenant website of the catalog, defaults applied. */
 export type SiteSpec = z.output<typeof SiteSchema>;
+/** The catalog as the schema gives it, before the rules across fields. */
+type ParsedCatalog = z.output<typeof CatalogSchema>;
 /** The validated catalog. */
-export type SitesCatalog = z.output<typeof CatalogSchema>;
+export type SitesCatalog = Omit<z.output<typeof CatalogSchema>, 'highestSiteIdEver'> & {
+  /**
+   * The highest id ever given to a site, removed ones included: the shards
+   * 1..ceil(highestSiteIdEver / sitesPerShard) of each environment are the
+   * stacks that may hold resources, and each is synthesized until retired.
+   */
+  readonly highestSiteIdEver: number;
+};
 
 export interface CatalogOptions {
   /** `guardrails.allowedRegistries` of the platform config: every image must come from one. */
@@ -269,11 +295,11 @@ function validateWalkedCatalog(raw: unknown, file: string, options: CatalogOptio
   if (!result.success) {
     throw new SitesCatalogError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
   }
-  const problems = crossSiteProblems(result.data, options).map(
+  const problems = [...shardProblems(result.data), ...crossSiteProblems(result.data, options)].map(
     ({ at, message }) => `${file}: ${formatPath(at)}: ${formatValueAt(at, valueAt(raw, at))}: ${message}`,
   );
   if (problems.length > 0) throw new SitesCatalogError(file, problems);
-  return result.data;
+  return result.data as SitesCatalog;
 }
 
 interface Problem {
@@ -281,11 +307,87 @@ interface Problem {
   readonly message: string;
 }
 
+/** `production-sites-03`: an environment and a shard number, as shardStackName writes them. */
+const SHARD_STACK_NAME = new RegExp(`^(${SITE_ENVIRONMENTS.join('|')})-sites-(\\d+)$`);
+
+/**
+ * The rules that keep every shard that may hold resources synthesized:
+ * highestSiteIdEver is given and not below any site's id (synth cannot read
+ * the states, so the catalog has to remember that higher ids existed), and a
+ * retired shard is a real shard up to it that holds no site.
+ */
+function shardProblems(catalog: ParsedCatalog): Problem[] {
+  const problems: Problem[] = [];
+  const highestId = catalog.sites.reduce((max, site) => Math.max(max, site.id), 0);
+  const highestIndex = catalog.sites.findIndex((site) => site.id === highestId);
+  const ever = catalog.highestSiteIdEver;
+  if (ever === undefined) {
+    problems.push({
+      at: ['highestSiteIdEver'],
+      message:
+        `required: the highest id ever given to a site, removed sites included (${highestId} or more here), so that a shard ` +
+        `whose sites are all removed is still synthesized and its plan destroys them; add highestSiteIdEver: ${highestId}, ` +
+        'or the id of the last site removed if that was higher',
+    });
+  } else if (ever < highestId) {
+    const site = catalog.sites[highestIndex];
+    problems.push({
+      at: ['highestSiteIdEver'],
+      message:
+        `lower than the id of sites[${highestIndex}] (${site.name}, id ${highestId}); set it to ${highestId} or more: it is the ` +
+        'highest id ever given and is only ever raised (lowering it would drop the stacks of shards above it while their states still hold sites)',
+    });
+  }
+  const highestShard = Math.ceil((ever ?? highestId) / catalog.sitesPerShard);
+  const seen = new Map<string, number>();
+  catalog.retiredShards.forEach((name, index) => {
+    const at = ['retiredShards', index];
+    const match = SHARD_STACK_NAME.exec(name);
+    const environment = match?.[1] as SiteEnvironment | undefined;
+    const shard = match ? Number(match[2]) : 0;
+    if (environment === undefined || shard < 1 || shardStackName(environment, shard) !== name) {
+      problems.push({
+        at,
+        message: `not the name of a sites stack; write <environment>-sites-NN as synth names it (${SITE_ENVIRONMENTS.map((e) => shardStackName(e, 1)).join(', ')})`,
+      });
+      return;
+    }
+    const first = seen.get(name);
+    if (first !== undefined) {
+      problems.push({ at, message: `already listed at retiredShards[${first}]; list each shard once` });
+      return;
+    }
+    seen.set(name, index);
+    if (shard > highestShard) {
+      problems.push({
+        at,
+        message:
+          `never existed: ids up to highestSiteIdEver (${ever ?? highestId}) fill shards 01 to ${String(highestShard).padStart(2, '0')} ` +
+          `at ${catalog.sitesPerShard} sites per shard; check the name, or remove the entry`,
+      });
+      return;
+    }
+    const held = catalog.sites.flatMap((site, i) =>
+      site.environments.includes(environment) && shardNumberOf(site.id, catalog.sitesPerShard) === shard ? [`sites[${i}] (${site.name}, id ${site.id})`] : [],
+    );
+    if (held.length > 0) {
+      const shown = held.length > 3 ? `${held.slice(0, 3).join(', ')} and ${held.length - 3} more` : held.join(', ');
+      problems.push({
+        at,
+        message:
+          `still holds ${shown}; retire a shard only once it has no site and its empty plan has been applied: ` +
+          'remove its sites (or their environment) first and apply, or remove this entry to synthesize the shard again',
+      });
+    }
+  });
+  return problems;
+}
+
 /**
  * Rules across entries (unique ids, names, hosts, domains) and against the
  * platform config (registries, the platform's own hosts).
  */
-function crossSiteProblems(catalog: SitesCatalog, options: CatalogOptions): Problem[] {
+function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions): Problem[] {
   const problems: Problem[] = [];
   const ids = new Map<number, number>();
   const names = new Map<string, number>();
@@ -352,7 +454,7 @@ function crossSiteProblems(catalog: SitesCatalog, options: CatalogOptions): Prob
  * file. One site per domain, because a site can set cookies for its whole
  * domain and get certificates for any name in it.
  */
-function domainOwners(catalog: SitesCatalog, platformDomains: ReadonlyMap<string, string>): Map<string, { index: number; id: number }> {
+function domainOwners(catalog: ParsedCatalog, platformDomains: ReadonlyMap<string, string>): Map<string, { index: number; id: number }> {
   const owners = new Map<string, { index: number; id: number }>();
   catalog.sites.forEach((site, index) => {
     for (const host of site.hosts) {

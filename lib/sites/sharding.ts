@@ -27,25 +27,61 @@ export interface Shard {
   readonly environment: SiteEnvironment;
   readonly number: number;
   readonly stackName: string;
+  /**
+   * Its sites, by ascending id. Empty for a shard whose sites were all removed
+   * (or that never had one in this environment): it is still synthesized, with
+   * its backend, provider and remote state but no resources, so that its plan
+   * destroys whatever its state holds.
+   */
   readonly sites: readonly SiteSpec[];
 }
 
-/** The shards of one environment, by ascending number; shards without a site are left out. */
-export function shardsOf(catalog: Pick<SitesCatalog, 'sites' | 'sitesPerShard'>, environment: SiteEnvironment): Shard[] {
+/** What the sharding reads of a catalog. */
+export type ShardedCatalog = Pick<SitesCatalog, 'sites' | 'sitesPerShard' | 'highestSiteIdEver' | 'retiredShards'>;
+
+/**
+ * The shards of one environment, by ascending number: every shard from 01 to
+ * the one of `highestSiteIdEver`, the highest id ever given, except the
+ * retired ones. Synth cannot read the states, so a shard is kept for as long
+ * as it may hold resources: removing the last site of a shard leaves an empty
+ * stack (its plan destroys the site's resources), never a stack that vanishes
+ * with its state still holding them. It goes only when the catalog lists it in
+ * `retiredShards`.
+ */
+export function shardsOf(catalog: ShardedCatalog, environment: SiteEnvironment): Shard[] {
   const byNumber = new Map<number, SiteSpec[]>();
+  const highest = catalog.sites.reduce((max, site) => Math.max(max, site.id), catalog.highestSiteIdEver);
+  const count = highest === 0 ? 0 : shardNumberOf(highest, catalog.sitesPerShard);
+  for (let n = 1; n <= count; n++) byNumber.set(n, []);
   for (const site of catalog.sites) {
     if (!site.environments.includes(environment)) continue;
-    const n = shardNumberOf(site.id, catalog.sitesPerShard);
-    let sites = byNumber.get(n);
-    if (!sites) byNumber.set(n, (sites = []));
-    sites.push(site);
+    byNumber.get(shardNumberOf(site.id, catalog.sitesPerShard))!.push(site);
   }
+  const retired = new Set(catalog.retiredShards);
   return [...byNumber.entries()]
-    .sort(([a], [b]) => a - b)
     .map(([number, sites]) => ({
       environment,
       number,
       stackName: shardStackName(environment, number),
       sites: sites.sort((a, b) => a.id - b.id),
-    }));
+    }))
+    .filter((shard) => !retired.has(shard.stackName));
+}
+
+/**
+ * What synth says about the shards that hold no site, one line each, and the
+ * retired ones in one line: an emptied shard's plan destroys what its state
+ * still holds, and it is planned until it is retired.
+ */
+export function shardNotices(catalog: ShardedCatalog, environments: readonly SiteEnvironment[]): string[] {
+  const empty = environments.flatMap((environment) => shardsOf(catalog, environment).filter((shard) => shard.sites.length === 0));
+  const lines = empty.map(
+    (shard) =>
+      `${shard.stackName}: no sites; synthesized empty, so its plan destroys whatever its state still holds; ` +
+      'once that is applied, add it to retiredShards in the sites catalog to stop planning it',
+  );
+  if (catalog.retiredShards.length > 0) {
+    lines.push(`retired (retiredShards, not synthesized; their states are kept): ${[...catalog.retiredShards].sort().join(', ')}`);
+  }
+  return lines;
 }

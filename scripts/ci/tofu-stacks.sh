@@ -77,6 +77,22 @@ for stack in "$@"; do
       # The plan job's lock file: the providers the plan was made with.
       tofu -chdir="$dir" init -input=false -no-color -lockfile=readonly
       tofu -chdir="$dir" apply -input=false -no-color -lock-timeout="$lock_timeout" "$plan_file"
+      # A sites shard whose sites were all removed is synthesized without
+      # resources until the catalog retires it: once its state holds no
+      # resource either (data sources aside), say that it may go.
+      case $stack in
+        *-sites-*)
+          if ! grep -q '^  "resource": {' "$dir/cdk.tf.json"; then
+            left=$(tofu -chdir="$dir" state list | grep -v '^data\.' || true)
+            if [ -z "$left" ]; then
+              echo "== $stack: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog, then npm run pipeline)"
+            else
+              echo "tofu-stacks.sh: $stack has no sites but its state still holds resources; do not retire it yet:" >&2
+              echo "$left" >&2
+            fi
+          fi
+          ;;
+      esac
       ;;
   esac
 done
