@@ -32,7 +32,7 @@ export function crdSchemas(crdYaml: string): CrdSchemas {
     for (const version of crd.spec.versions ?? []) {
       const schema = version.schema?.openAPIV3Schema;
       if (!schema) throw new Error(`CRD ${crd.metadata.name} ${version.name} has no openAPIV3Schema`);
-      validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(strict(schema)));
+      validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(strict(schema) as object));
     }
   }
   if (validators.size === 0) throw new Error('no CustomResourceDefinition with a schema in the given YAML');
