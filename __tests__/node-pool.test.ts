@@ -27,6 +27,25 @@ describe('NodePool', () => {
   const instances = Object.values<any>(json.resource.openstack_compute_instance_v2);
   const ports = Object.values<any>(json.resource.openstack_networking_port_v2);
 
+  test('prevents destroying its instances only when asked (the only server of a cluster)', () => {
+    for (const i of instances) expect(i.lifecycle.prevent_destroy).toBeUndefined();
+    const guarded = Object.values<any>(synth({ role: 'server', count: 1, preventDestroy: true }).resource.openstack_compute_instance_v2);
+    expect(guarded.map((i) => i.lifecycle)).toEqual([
+      { ignore_changes: ['user_data', 'block_device', 'config_drive', 'flavor_name'], prevent_destroy: true },
+    ]);
+  });
+
+  test('describes each node for the roll: role, pool, name, address, flavor in the state, flavor configured', () => {
+    let lines: string[] = [];
+    Testing.synthScope((scope) => {
+      const pool = new NodePool(scope, 'Pool', props);
+      pool.launch({ userData: '#cloud-config\n{}\n' });
+      lines = pool.rolloutLines();
+    });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^agent web webhost-test-web-1 openstack_compute_instance_v2\.Pool_Node1_[0-9A-F]{8} \$\{TfToken\[TOKEN\.\d+\]\} a4-ram8-disk0$/);
+  });
+
   test('gives each node a port in its subnet with the pool security groups', () => {
     expect(ports.map((p) => p.name)).toEqual(['webhost-test-web-1', 'webhost-test-web-2']);
     for (const port of ports) {
@@ -57,7 +76,8 @@ describe('NodePool', () => {
       const [portId] = Object.entries<any>(json.resource.openstack_networking_port_v2).find(([, p]) => p.name === instance.name)!;
       expect(instance.network).toEqual([{ port: `\${openstack_networking_port_v2.${portId}.id}` }]);
       expect(instance.key_pair).toBeUndefined();
-      expect(instance.lifecycle).toEqual({ ignore_changes: ['user_data', 'block_device', 'config_drive'] });
+      // Boot and flavor reach new nodes only; scripts/roll-nodes.sh rolls running ones one at a time.
+      expect(instance.lifecycle).toEqual({ ignore_changes: ['user_data', 'block_device', 'config_drive', 'flavor_name'] });
       expect(instance.config_drive).toBe(true);
     }
   });

@@ -12,6 +12,7 @@ import {
   MANIFESTS_CHART,
   PlatformLayerConfigSchema,
   type PlatformLayerConfig,
+  SYSTEM_UPGRADE_CRD_CHART,
 } from '../lib/platform';
 import { CertManager } from '../lib/platform/cert-manager';
 import { IngressController, ingressProxySources } from '../lib/platform/ingress';
@@ -86,6 +87,9 @@ describe('platform stacks', () => {
       ['cluster-issuers', 'cert-manager', MANIFESTS_CHART],
       ['tenant-guardrails', 'kube-system', MANIFESTS_CHART],
       ['k8s-monitoring', 'telemetry', CHARTS.k8sMonitoring],
+      ['system-upgrade-crd', 'system-upgrade', SYSTEM_UPGRADE_CRD_CHART],
+      ['system-upgrade-controller', 'system-upgrade', MANIFESTS_CHART],
+      ['system-upgrade-plans', 'system-upgrade', MANIFESTS_CHART],
     ];
     const sites: [string, string, any][] = [['sites-deployer', 'kube-system', MANIFESTS_CHART]];
     expected(production, [...serving, ...sites]);
@@ -109,8 +113,15 @@ describe('platform stacks', () => {
       Object.fromEntries(
         Object.values<any>(stack.resource.kubernetes_namespace_v1).map((n) => [n.metadata.name, n.metadata.labels['pod-security.kubernetes.io/enforce']]),
       );
-    expect(levels(production)).toEqual({ traefik: 'restricted', 'cert-manager': 'restricted', telemetry: 'privileged' });
-    expect(levels(tools)).toEqual({ traefik: 'restricted', 'cert-manager': 'restricted', telemetry: 'privileged', monitoring: 'baseline' });
+    // system-upgrade: SUC's jobs run privileged on the host (RKE2 binary swap, drain).
+    expect(levels(production)).toEqual({ traefik: 'restricted', 'cert-manager': 'restricted', telemetry: 'privileged', 'system-upgrade': 'privileged' });
+    expect(levels(tools)).toEqual({
+      traefik: 'restricted',
+      'cert-manager': 'restricted',
+      telemetry: 'privileged',
+      'system-upgrade': 'privileged',
+      monitoring: 'baseline',
+    });
     for (const ns of Object.values<any>(tools.resource.kubernetes_namespace_v1)) expect(ns.metadata.labels[TENANT_LABEL]).toBeUndefined();
   });
 });

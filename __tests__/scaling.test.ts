@@ -50,11 +50,22 @@ function diff(before: any, after: any) {
 
 const base = synthPlatform().json;
 
+/** The instance-level changes a plain `tofu apply` would make: changed attributes its lifecycle does not ignore. */
+function effectiveChanges(before: any, after: any): Record<string, string[]> {
+  const d = diff(before, after);
+  const instances = addresses(after);
+  return Object.fromEntries(
+    Object.entries(d.changed)
+      .map(([address, fields]) => [address, fields.filter((f) => !((instances.get(address) as any).lifecycle?.ignore_changes ?? []).includes(f))] as const)
+      .filter(([, fields]) => fields.length > 0),
+  );
+}
+
 describe('changing a pool flavor', () => {
   const after = synthWith((c) => (c.environments.production.agentPools[0].flavor = 'a16-ram64-disk0'));
   const d = diff(base.production, after.production);
 
-  test('updates only the flavor of that pool instances: an in-place resize, no replacement', () => {
+  test('resizes no running node in a plain apply: the flavor changes only in attributes the instances ignore', () => {
     expect(d.added).toEqual([]);
     expect(d.removed).toEqual([]);
     const changed = Object.keys(d.changed);
@@ -62,8 +73,37 @@ describe('changing a pool flavor', () => {
     for (const address of changed) {
       expect(address).toMatch(/^openstack_compute_instance_v2\.Cluster_AgentPool-web_Node\d+_/);
       expect(d.changed[address]).toEqual(['flavor_name']);
-      expect((addresses(after.production).get(address) as any).flavor_name).toBe('a16-ram64-disk0');
+      const instance = addresses(after.production).get(address) as any;
+      expect(instance.flavor_name).toBe('a16-ram64-disk0');
+      expect(instance.lifecycle.ignore_changes).toContain('flavor_name');
     }
+    // At most one node of a pool restarts at a time: here none; scripts/roll-nodes.sh resizes them one by one.
+    expect(effectiveChanges(base.production, after.production)).toEqual({});
+  });
+
+  test('tells the roll which nodes to resize: the nodes output has the configured flavor next to the state\'s', () => {
+    const lines: string[] = after.production.output.nodes.value.split('\n');
+    const web = lines.filter((l) => l.startsWith('agent web '));
+    expect(web).toHaveLength(6);
+    for (const [index, line] of web.entries()) {
+      const [role, pool, name, address, now, want] = line.split(' ');
+      expect({ role, pool, name, want }).toEqual({ role: 'agent', pool: 'web', name: `webhost-production-web-${index + 1}`, want: 'a16-ram64-disk0' });
+      expect(address).toMatch(new RegExp(`^openstack_compute_instance_v2\\.Cluster_AgentPool-web_Node${index + 1}_[0-9A-F]{8}$`));
+      // The flavor the instance has, from the state (ignore_changes keeps it until the roll).
+      expect(now).toBe(`\${${address}.flavor_name}`);
+      expect(addresses(after.production).has(address)).toBe(true);
+    }
+    expect(lines.filter((l) => l.startsWith('server server '))).toHaveLength(3);
+  });
+
+  test('new nodes of the pool get the new flavor', () => {
+    const grown = synthWith((c) => {
+      c.environments.production.agentPools[0].flavor = 'a16-ram64-disk0';
+      c.environments.production.agentPools[0].count = 7;
+    });
+    const added = diff(base.production, grown.production).added.filter((a) => a.startsWith('openstack_compute_instance_v2'));
+    expect(added).toHaveLength(1);
+    expect((addresses(grown.production).get(added[0]) as any).flavor_name).toBe('a16-ram64-disk0');
   });
 
   test('leaves the other stacks alone', () => {
@@ -73,12 +113,34 @@ describe('changing a pool flavor', () => {
 });
 
 describe('changing the server flavor', () => {
-  test('resizes the servers in place as well', () => {
+  test('resizes no running server in a plain apply either (the roll does, one at a time)', () => {
     const after = synthWith((c) => (c.environments.tools.servers.flavor = 'a4-ram16-disk0'));
     const d = diff(base.tools, after.tools);
     expect(d.added).toEqual([]);
     expect(d.removed).toEqual([]);
     expect(Object.values(d.changed)).toEqual([['flavor_name'], ['flavor_name'], ['flavor_name']]);
+    expect(effectiveChanges(base.tools, after.tools)).toEqual({});
+  });
+});
+
+describe('the only server of a cluster', () => {
+  const instances = (json: any) => Object.values<any>(json.resource.openstack_compute_instance_v2);
+
+  test('cannot be destroyed or replaced by a plain apply or destroy (prevent_destroy); servers of an HA cluster and agents can', () => {
+    const [server] = instances(base.test).filter((i) => i.metadata.role === 'server');
+    expect(server.lifecycle.prevent_destroy).toBe(true);
+    for (const env of ['tools', 'production']) {
+      for (const i of instances(base[env])) expect(i.lifecycle.prevent_destroy).toBeUndefined();
+    }
+    for (const agent of instances(base.test).filter((i) => i.metadata.role === 'agent')) expect(agent.lifecycle.prevent_destroy).toBeUndefined();
+  });
+
+  test('is protected as soon as an environment has one server', () => {
+    const after = synthWith((c) => {
+      c.environments.production.servers.count = 1;
+    });
+    const servers = instances(after.production).filter((i) => i.metadata.role === 'server');
+    expect(servers.map((s) => s.lifecycle.prevent_destroy)).toEqual([true]);
   });
 });
 

@@ -68,6 +68,8 @@ describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
         'backup_buckets',
         'cluster_ca_certificate',
         'ingress_ip',
+        // One line per node for scripts/roll-nodes.sh (names, addresses, flavors: nothing secret).
+        'nodes',
         'platform_client_certificate',
         'platform_client_key',
         ...workload,

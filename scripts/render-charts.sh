@@ -12,6 +12,8 @@
 # grafana) the script checks that the versions agree; mimir-distributed 6.0.5
 # is checked against the nearest source the proxy serves (Mimir's own module).
 # k8s-monitoring's repository is not served: it is the one release not rendered.
+# The system-upgrade-controller releases are checked against the Go module of
+# the pinned release (its CRD, the variables its source reads).
 # Subchart dependencies are dropped: our values disable every one of them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -172,6 +174,56 @@ expect ingress-middlewares "stsSeconds: 31536000" "sends Strict-Transport-Securi
 expect cluster-issuers "traefik.ingress.kubernetes.io/router.entrypoints: web" "answers the HTTP-01 challenge on :80"
 render grafana-access published charts/platform-manifests grafana-access-published &&
   expect grafana-access-published "sourceRange:" "with allowed networks: an ipAllowList of them"
+
+# system-upgrade-controller: the CRD chart carries the pinned release's own
+# file, the controller's settings are ones that release reads, and the Plans,
+# as helm renders them, conform to that release's CRD with no unknown field.
+suc_started=$(date +%s%N)
+suc_version=$(sed -n 's/^appVersion: *//p' charts/system-upgrade-crd/Chart.yaml)
+suc_module=github.com/rancher/system-upgrade-controller@$suc_version
+suc_dir=$(go mod download -json "$suc_module" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')
+suc_crd=$suc_dir/pkg/crds/yaml/generated/upgrade.cattle.io_plans.yaml
+echo "[charts] system-upgrade-controller $suc_version from $suc_module"
+if cmp -s "$suc_crd" charts/system-upgrade-crd/files/upgrade.cattle.io_plans.yaml; then
+  echo "ok    system-upgrade-crd: is $suc_module's pkg/crds/yaml/generated/upgrade.cattle.io_plans.yaml, byte for byte"
+else
+  echo "FAIL  system-upgrade-crd: charts/system-upgrade-crd/files/upgrade.cattle.io_plans.yaml differs from $suc_crd; copy it again"; failed=$((failed + 1))
+fi
+render system-upgrade-crd production-platform charts/system-upgrade-crd && expect system-upgrade-crd "name: plans.upgrade.cattle.io" "renders the Plan CRD"
+for release in system-upgrade-controller system-upgrade-plans; do
+  render "$release" production-platform charts/platform-manifests && expect "$release" "apiVersion:" "renders its objects"
+done
+expect system-upgrade-controller "image: docker.io/rancher/system-upgrade-controller:$suc_version" "runs the release the CRD comes from"
+# Every SYSTEM_UPGRADE_* variable the controller is given is one its source reads.
+for name in $(grep -o 'SYSTEM_UPGRADE_[A-Z_]*' "$work/system-upgrade-controller.out" | sort -u); do
+  if grep -rqF --include='*.go' --exclude='*_test.go' "\"$name\"" "$suc_dir/main.go" "$suc_dir/pkg"; then
+    echo "ok    system-upgrade-controller: $name is read by $suc_version"
+  else
+    echo "FAIL  system-upgrade-controller: $name is read nowhere in $suc_module (main.go, pkg/)"; failed=$((failed + 1))
+  fi
+done
+if [[ -f $work/system-upgrade-plans.out ]]; then
+  if SUC_CRD="$suc_crd" RENDERED="$work/system-upgrade-plans.out" RENDERED_CRD="$work/system-upgrade-crd.out" npx tsx -e '
+      const fs = require("fs");
+      const { parseAllDocuments } = require("yaml");
+      const { crdSchemas } = require("./lib/verify/crd-schema");
+      const upstream = fs.readFileSync(process.env.SUC_CRD, "utf8");
+      const schemas = crdSchemas(upstream);
+      const docs = (text) => parseAllDocuments(text).map((d) => d.toJSON()).filter(Boolean);
+      const plans = docs(fs.readFileSync(process.env.RENDERED, "utf8")).filter((o) => o.kind === "Plan");
+      if (plans.length !== 2) { console.log(`FAIL  system-upgrade-plans: ${plans.length} Plans rendered, expected 2`); process.exit(1); }
+      let bad = 0;
+      for (const plan of plans) {
+        const errors = schemas.validate(plan);
+        if (errors.length === 0) console.log(`ok    system-upgrade-plans: Plan ${plan.metadata.name} conforms to the CRD of the module, no unknown field`);
+        else { bad++; console.log(`FAIL  system-upgrade-plans: Plan ${plan.metadata.name}: ${errors.join("; ")}`); }
+      }
+      const rendered = docs(fs.readFileSync(process.env.RENDERED_CRD, "utf8"));
+      if (JSON.stringify(rendered) === JSON.stringify(docs(upstream))) console.log("ok    system-upgrade-crd: renders exactly the module'"'"'s CRD");
+      else { bad++; console.log("FAIL  system-upgrade-crd: the rendered CRD is not the module'"'"'s"); }
+      process.exit(bad);' </dev/null; then :; else failed=$((failed + 1)); fi
+fi
+echo "[charts] system-upgrade-controller checks took $(( ($(date +%s%N) - suc_started) / 1000000 )) ms"
 
 if ((failed > 0)); then echo "$failed chart check(s) failed" >&2; exit 1; fi
 echo "all chart checks passed (helm $HELM_VERSION, Kubernetes $KUBE_VERSION)"

@@ -9,6 +9,7 @@ import type { PlatformLayerConfig } from '../lib/platform/config';
 import { IngressController, INGRESS_NAMESPACE, ingressProxySources } from '../lib/platform/ingress';
 import { Monitoring } from '../lib/platform/monitoring';
 import { SitesDeployer } from '../lib/platform/sites-deployer';
+import { SystemUpgrade } from '../lib/platform/system-upgrade';
 import { TelemetryAgent, TELEMETRY_NAMESPACE } from '../lib/platform/telemetry-agent';
 import { TenantGuardrails } from '../lib/platform/tenant-guardrails';
 import { configureState } from '../lib/state/backend';
@@ -37,7 +38,8 @@ export interface PlatformStackProps {
 
 /**
  * An environment's platform layer (`<env>-platform`): Traefik, cert-manager and
- * its ClusterIssuer, the tenant guardrails and the telemetry agent; on tools also
+ * its ClusterIssuer, the tenant guardrails, the telemetry agent and the in-place
+ * RKE2 upgrade (system-upgrade-controller and its Plans); on tools also
  * Mimir, Loki and Grafana. Its kubernetes and helm providers are configured from
  * the cluster stack's state, never from values created in the same apply.
  */
@@ -47,6 +49,7 @@ export class PlatformStack extends TerraformStack {
   readonly certManager: CertManager;
   readonly guardrails: TenantGuardrails;
   readonly telemetry: TelemetryAgent;
+  readonly systemUpgrade: SystemUpgrade;
   /** Only on tools. */
   readonly monitoring?: Monitoring;
   /** The sites stacks' identity; not on tools, which has no sites. */
@@ -90,6 +93,9 @@ export class PlatformStack extends TerraformStack {
       releaseNamespace: 'kube-system',
       apiPublicAddress: clusterState.getString('api_address'),
     });
+
+    // The version new nodes install (cluster stack) is the one running nodes are upgraded to.
+    this.systemUpgrade = new SystemUpgrade(this, 'SystemUpgrade', { rke2Version: cluster.kubernetes.version });
 
     let password: string;
     if (props.environment === 'tools') {

@@ -15,7 +15,11 @@ export interface NodePoolProps {
   readonly role: NodeRole;
   /** Number of nodes. Servers: odd (etcd quorum). */
   readonly count: number;
-  /** Infomaniak flavor; changing it resizes the nodes in place. */
+  /**
+   * Infomaniak flavor. Changing it reaches new nodes only: running nodes keep
+   * theirs until scripts/roll-nodes.sh resizes them one at a time, each drained
+   * first (see {@link NodePool.IMMUTABLE_ATTRIBUTES}).
+   */
   readonly flavor: string;
   readonly bootVolume: { readonly sizeGiB: number; readonly type: string };
   /** Image the boot volumes are created from (an image data source's id). */
@@ -37,6 +41,13 @@ export interface NodePoolProps {
    */
   readonly metadata?: Record<string, string>;
   readonly tags?: string[];
+  /**
+   * Refuse to destroy or replace the instances (`prevent_destroy`): for the
+   * only server of a cluster, whose replacement would lose etcd. A deliberate
+   * destroy lifts it with an override file (README, Operations).
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
 }
 
 /** What each node's boot needs; known only once the load balancers exist. */
@@ -68,13 +79,25 @@ export interface PoolNode {
  * nodes' user data needs the load balancers: construct (server group, ports),
  * then `launch(userData)` (instances).
  *
- * Safe scaling: the flavor is the only thing a flavor change touches (an
- * in-place resize); the n-th node keeps its name, port and construct id when
- * the count changes. Instances ignore later changes of their user data and
- * boot image: a new RKE2 version or image never replaces running nodes all at
- * once; roll it node by node with `tofu apply -replace=<address>`.
+ * Safe scaling: the n-th node keeps its name, port and construct id when the
+ * count changes. No apply restarts running nodes: instances ignore later
+ * changes of their user data, boot image and flavor
+ * ({@link NodePool.IMMUTABLE_ATTRIBUTES}), so a new RKE2 version, image or
+ * flavor never reaches every node of a pool at once. RKE2 versions are
+ * upgraded in place by the system-upgrade-controller (platform stack);
+ * flavors and images are rolled one drained node at a time by
+ * scripts/roll-nodes.sh, which lifts the flavor for one instance per apply.
  */
 export class NodePool extends Construct {
+  /**
+   * Attributes of a running instance that no plain apply changes: user data,
+   * boot volume and config drive (a change would replace the node) and the
+   * flavor (a change would resize, and so restart, every node of the pool in
+   * one apply). scripts/roll-nodes.sh overrides this list, without
+   * `flavor_name`, for the one instance it resizes.
+   */
+  static readonly IMMUTABLE_ATTRIBUTES: readonly string[] = ['user_data', 'block_device', 'config_drive', 'flavor_name'];
+
   readonly role: NodeRole;
   readonly serverGroup: ComputeServergroupV2;
   readonly nodes: readonly PoolNode[];
@@ -113,6 +136,20 @@ export class NodePool extends Construct {
     return this.launched;
   }
 
+  /**
+   * One line per launched node, as scripts/roll-nodes.sh reads them from the
+   * cluster stack's `nodes` output: `<role> <pool> <node name> <instance
+   * address> <flavor now> <flavor configured>`. The flavor now is the
+   * instance's, from the state (the configured one reaches running nodes only
+   * through the roll).
+   */
+  rolloutLines(): string[] {
+    return this.instances.map(
+      (instance, index) =>
+        `${this.role} ${this.props.poolName} ${this.nodes[index].name} ${instance.terraformResourceType}.${instance.friendlyUniqueId} ${instance.flavorName} ${this.props.flavor}`,
+    );
+  }
+
   /** Creates one instance per node, with the given user data. Once. */
   launch(props: NodePoolLaunchProps): readonly ComputeInstanceV2[] {
     if (this.launched) throw new Error(`${this.node.path}: launch() was already called; call it once per pool`);
@@ -141,9 +178,13 @@ export class NodePool extends Construct {
           userData: index === 0 ? (props.firstNodeUserData ?? props.userData) : props.userData,
           metadata: p.metadata ?? { role: p.role, pool: p.poolName },
           tags: p.tags,
-          // A changed boot (user data, image, config drive) reaches new nodes only:
-          // changing it never replaces the running ones.
-          lifecycle: { ignoreChanges: ['user_data', 'block_device', 'config_drive'] },
+          // A changed boot (user data, image, config drive) or flavor reaches new
+          // nodes only: it never replaces or resizes the running ones (see
+          // IMMUTABLE_ATTRIBUTES). The only server of a cluster is never destroyed.
+          lifecycle: {
+            ignoreChanges: [...NodePool.IMMUTABLE_ATTRIBUTES],
+            ...(p.preventDestroy ? { preventDestroy: true } : {}),
+          },
         }),
     );
     return this.launched;

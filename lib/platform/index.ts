@@ -8,3 +8,4 @@ export * from './cert-manager';
 export * from './tenant-guardrails';
 export * from './telemetry-agent';
 export * from './monitoring';
+export * from './system-upgrade';

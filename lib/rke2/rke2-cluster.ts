@@ -126,6 +126,8 @@ export class Rke2Cluster extends Construct {
         subnetId: (role === 'server' ? this.network.serversSubnet : this.network.agentsSubnet).id,
         securityGroupIds: [(role === 'server' ? this.securityGroups.servers : this.securityGroups.agents).id],
         tags,
+        // Replacing the only server loses etcd: only a snapshot restore may (README, Operations).
+        preventDestroy: role === 'server' && spec.count === 1,
       });
     this.servers = pool('Servers', 'server', 'server', cluster.servers);
     this.agentPools = cluster.agentPools.map((spec) => pool(`AgentPool-${spec.name}`, spec.name, 'agent', spec));
@@ -297,6 +299,10 @@ export class Rke2Cluster extends Construct {
       out('workload_s3_access_key', workload.accessKey, 'S3 access key of the workload containers (an EC2 credential of their own)', true);
       out('workload_s3_secret_key', workload.secretKey, 'S3 secret key of the workload containers', true);
     }
+    new TerraformOutput(scope, 'nodes', {
+      value: [this.servers, ...this.agentPools].flatMap((pool) => pool.rolloutLines()).join('\n'),
+      description: 'One line per node for scripts/roll-nodes.sh: role pool name instance-address flavor-now flavor-configured',
+    });
     new TerraformOutput(scope, 'backup_buckets', {
       value: this.backups.bucketNames,
       description: 'Object storage containers (S3 buckets) of this cluster',
