@@ -139,18 +139,77 @@ describe('marking a cluster bootstrapped', () => {
 });
 
 describe('restoring etcd from a snapshot', () => {
-  const after = synthWith((c) => (c.environments.production.backups.restoreSnapshot = 'etcd-snapshot-x-1764288000'));
+  const snapshot = 'etcd-snapshot-x-1764288000';
+  const after = synthWith((c) => (c.environments.production.backups.restore = { snapshot }));
+  const instances = (json: any) => Object.entries<any>(json.production.resource.openstack_compute_instance_v2);
+  const generationKey = (json: any) => {
+    const keys = Object.keys(json.production.resource.terraform_data).filter((k) => k.startsWith('Cluster_ServersGeneration_'));
+    expect(keys).toHaveLength(1);
+    return keys[0];
+  };
 
-  test('only a new server 1 restores; running servers ignore the change', () => {
-    const servers = Object.entries<any>(after.production.resource.openstack_compute_instance_v2).filter(
-      ([, i]) => i.metadata.role === 'server',
-    );
-    expect(servers.map(([, i]) => i.user_data.includes('--cluster-reset-restore-path=etcd-snapshot-x-1764288000'))).toEqual([
-      true,
-      false,
-      false,
-    ]);
+  test('changes the servers\' generation and server 1\'s boot, nothing else', () => {
     const d = diff(base.production, after.production);
-    expect(d.changed).toEqual({ [`openstack_compute_instance_v2.${servers[0][0]}`]: ['user_data'] });
+    const server1 = instances(after).find(([, i]) => i.name === 'webhost-production-server-1')![0];
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.changed).toEqual({
+      [`terraform_data.${generationKey(after)}`]: ['input'],
+      [`openstack_compute_instance_v2.${server1}`]: ['user_data'],
+    });
+    expect(after.production.resource.terraform_data[generationKey(after)].input).toEqual({ restore: `${snapshot} generation 1` });
+    expect(base.production.resource.terraform_data[generationKey(base)].input).toEqual({ restore: 'none' });
+  });
+
+  test('replaces every server in that apply, and only the servers: the generation triggers their replacement', () => {
+    // replace_triggered_by: an update of the terraform_data replaces the
+    // instance (running instances ignore user_data changes otherwise).
+    // In JSON a reference is a one-interpolation string (OpenTofu unwraps it).
+    const trigger = `\${terraform_data.${generationKey(after)}}`;
+    const triggered = instances(after)
+      .filter(([, i]) => (i.lifecycle.replace_triggered_by ?? []).includes(trigger))
+      .map(([, i]) => i.name)
+      .sort();
+    expect(triggered).toEqual(['webhost-production-server-1', 'webhost-production-server-2', 'webhost-production-server-3']);
+    for (const [, i] of instances(after)) expect(i.lifecycle.replace_triggered_by ?? [trigger]).toEqual([trigger]);
+    // Nothing else refers to it: no agent, load balancer member or port is replaced.
+    const references = JSON.stringify(after.production).split(`terraform_data.${generationKey(after)}`).length - 1;
+    expect(references).toBe(3);
+  });
+
+  test('only the new server 1 restores; servers 2 and 3 join it with empty datastores', () => {
+    const restoring = instances(after)
+      .filter(([, i]) => i.metadata.role === 'server')
+      .map(([, i]) => [i.name, i.user_data.includes(`--cluster-reset-restore-path='${snapshot}'`)]);
+    expect(restoring).toEqual([
+      ['webhost-production-server-1', true],
+      ['webhost-production-server-2', false],
+      ['webhost-production-server-3', false],
+    ]);
+    expect(instances(after).filter(([, i]) => i.user_data.includes('--cluster-reset')).length).toBe(1);
+  });
+
+  test('marking the cluster bootstrapped afterwards keeps the generation: no second replacement', () => {
+    const done = synthWith((c) => {
+      c.environments.production.backups.restore = { snapshot };
+      c.environments.production.servers.bootstrapped = true;
+    });
+    const d = diff(after.production, done.production);
+    expect(Object.keys(d.changed)).toEqual([expect.stringMatching(/^openstack_compute_instance_v2\./)]);
+    expect(instances(done).some(([, i]) => i.user_data.includes('--cluster-reset'))).toBe(false);
+  });
+
+  test('restoring again (generation 2, same snapshot) replaces the servers again', () => {
+    const again = synthWith((c) => (c.environments.production.backups.restore = { snapshot, generation: 2 }));
+    expect(diff(after.production, again.production).changed).toEqual({ [`terraform_data.${generationKey(again)}`]: ['input'] });
+  });
+
+  test('the single server of test is replaced the same way, its etcd restored', () => {
+    const test1 = synthWith((c) => (c.environments.test.backups.restore = { snapshot: 'etcd-snapshot-webhost-test-server-1-1764288000' }));
+    const servers = Object.values<any>(test1.test.resource.openstack_compute_instance_v2).filter((i) => i.metadata.role === 'server');
+    expect(servers).toHaveLength(1);
+    expect(servers[0].lifecycle.replace_triggered_by).toHaveLength(1);
+    expect(servers[0].user_data).toContain('--cluster-reset-restore-path=');
+    expect(test1.production).toEqual(base.production);
   });
 });

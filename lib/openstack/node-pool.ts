@@ -1,4 +1,4 @@
-import { Fn, Token } from 'cdktf';
+import { Fn, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ComputeInstanceV2 } from '../../.gen/providers/openstack/compute-instance-v2';
 import { ComputeServergroupV2 } from '../../.gen/providers/openstack/compute-servergroup-v2';
@@ -49,6 +49,13 @@ export interface NodePoolLaunchProps {
    * @default userData
    */
   readonly firstNodeUserData?: string;
+  /**
+   * Resources whose change (update or replacement) replaces every instance of
+   * the pool in the same apply (`replace_triggered_by`), e.g. a
+   * `terraform_data` holding the servers' restore generation.
+   * @default - none: instances are replaced one by one, by hand
+   */
+  readonly replaceTriggeredBy?: ITerraformDependable[];
 }
 
 /** One node of a pool: its port exists from construction, its instance after `launch`. */
@@ -143,7 +150,10 @@ export class NodePool extends Construct {
           tags: p.tags,
           // A changed boot (user data, image, config drive) reaches new nodes only:
           // changing it never replaces the running ones.
-          lifecycle: { ignoreChanges: ['user_data', 'block_device', 'config_drive'] },
+          lifecycle: {
+            ignoreChanges: ['user_data', 'block_device', 'config_drive'],
+            ...(props.replaceTriggeredBy?.length ? { replaceTriggeredBy: [...props.replaceTriggeredBy] } : {}),
+          },
         }),
     );
     return this.launched;

@@ -1,4 +1,4 @@
-import { DataResource, Fn, TerraformOutput } from 'cdktf';
+import { DataResource, Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { DataOpenstackImagesImageV2 } from '../../.gen/providers/openstack/data-openstack-images-image-v2';
@@ -16,6 +16,7 @@ import {
   platformDeployerBindingManifest,
   rke2CloudConfig,
   type Rke2NodeInput,
+  type Rke2Registries,
 } from './cloud-init';
 import { ClusterPki, PLATFORM_DEPLOYERS_GROUP } from './pki';
 
@@ -60,6 +61,11 @@ export class Rke2Cluster extends Construct {
   readonly ingressLoadBalancer: LoadBalancer;
   readonly servers: NodePool;
   readonly agentPools: readonly NodePool[];
+  /**
+   * `terraform_data` holding `backups.restore`: the servers are replaced
+   * whenever it changes (a restore), all of them in one apply.
+   */
+  readonly serversGeneration: DataResource;
   /** `https://<API floating IP>:6443`. */
   readonly apiEndpoint: string;
   /** PEM of the CA that signs the API server's certificate. */
@@ -152,7 +158,10 @@ export class Rke2Cluster extends Construct {
           memberPort: SUPERVISOR_PORT,
           protocol: 'TCP',
           allowedCidrs: [cluster.network.cidr],
-          monitor: { type: 'TCP' },
+          // RKE2 opens 9345 before a joining server's API and etcd are up: a
+          // node that joins through a server still joining fails. Only a
+          // server whose API (6443) answers is a supervisor to join through.
+          monitor: { type: 'TCP', port: API_PORT },
         },
       ],
       members: this.servers.nodes.map((n) => ({ name: n.name, address: n.address, subnetId: this.network.serversSubnet.id })),
@@ -199,6 +208,8 @@ export class Rke2Cluster extends Construct {
       cloudProviderName: 'external' as const,
       clusterCidr: cluster.kubernetes.podCidr,
       serviceCidr: cluster.kubernetes.serviceCidr,
+      releaseChecksumsSha256: cluster.kubernetes.releaseChecksumsSha256,
+      registries: this.registries(cluster),
     };
     const server: Rke2NodeInput = {
       ...common,
@@ -213,6 +224,7 @@ export class Rke2Cluster extends Construct {
       etcdSnapshots: {
         schedule: cluster.backups.etcdSnapshotSchedule,
         retention: cluster.backups.etcdSnapshotRetention,
+        localRetention: cluster.backups.localSnapshotRetention,
         s3: {
           endpoint: this.backups.s3EndpointHost,
           region: cloud.region,
@@ -229,15 +241,25 @@ export class Rke2Cluster extends Construct {
         { name: 'platform-deployers', content: platformDeployerBindingManifest(PLATFORM_DEPLOYERS_GROUP) },
       ],
     };
+    // The servers' generation: every change of backups.restore changes it, and
+    // every server is replaced in that one apply (replace_triggered_by), as
+    // RKE2's restore wants it: all servers go, server 1 restores, the others
+    // join it with empty datastores. Nothing else changes it, and it never
+    // reaches the agents. A plain value: no secret, nothing to look up.
+    const restore = cluster.backups.restore;
+    this.serversGeneration = new DataResource(this, 'ServersGeneration', {
+      input: { restore: restore ? `${restore.snapshot} generation ${restore.generation}` : 'none' },
+    });
     this.servers.launch({
       userData: rke2CloudConfig(server),
-      // Until the cluster has formed, server 1 initializes it with the
-      // pre-created CAs; afterwards (servers.bootstrapped) a replacement of
+      // Until the cluster has formed (or while a restore rebuilds it), server 1
+      // initializes it with the pre-created CAs, restoring the snapshot of
+      // backups.restore; afterwards (servers.bootstrapped) a replacement of
       // server 1 joins like the others. Running servers ignore the change.
       firstNodeUserData: cluster.servers.bootstrapped ? undefined : rke2CloudConfig({
         ...server,
         serverUrl: undefined,
-        restoreSnapshot: cluster.backups.restoreSnapshot,
+        restoreSnapshot: restore?.snapshot,
         caFiles: {
           serverCa: this.pki.serverCa,
           clientCa: this.pki.clientCa,
@@ -247,6 +269,7 @@ export class Rke2Cluster extends Construct {
           serviceAccountKey: this.pki.serviceAccountKeyPem,
         },
       }),
+      replaceTriggeredBy: [this.serversGeneration],
     });
     cluster.agentPools.forEach((spec, index) =>
       this.agentPools[index].launch({
@@ -275,6 +298,32 @@ export class Rke2Cluster extends Construct {
       certPem: this.pki.admin.certPem,
       keyPem: this.pki.admin.keyPem,
     });
+  }
+
+  /**
+   * The registry mirrors of every node, with each password read from the
+   * sensitive variable the config names (declared once per stack): the
+   * password never appears in the config or the synthesized JSON.
+   */
+  private registries(cluster: EnvironmentConfig): Rke2Registries | undefined {
+    const config = cluster.registries;
+    if (!config) return undefined;
+    const stack = TerraformStack.of(this);
+    const password = (name: string) =>
+      ((stack.node.tryFindChild(name) as TerraformVariable | undefined) ??
+        new TerraformVariable(stack, name, {
+          type: 'string',
+          sensitive: true,
+          nullable: false,
+          description: `Password of a container registry mirror of the nodes (registries in the platform config); set TF_VAR_${name} from your secret store.`,
+        })
+      ).stringValue;
+    return {
+      mirrors: config.mirrors,
+      configs: Object.fromEntries(
+        Object.entries(config.configs).map(([host, c]) => [host, { username: c.auth.username, password: password(c.auth.passwordVariable) }]),
+      ),
+    };
   }
 
   /**
