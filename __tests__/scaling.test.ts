@@ -142,30 +142,33 @@ describe('restoring etcd from a snapshot', () => {
   const snapshot = 'etcd-snapshot-x-1764288000';
   const after = synthWith((c) => (c.environments.production.backups.restore = { snapshot }));
   const instances = (json: any) => Object.entries<any>(json.production.resource.openstack_compute_instance_v2);
-  const generationKey = (json: any) => {
-    const keys = Object.keys(json.production.resource.terraform_data).filter((k) => k.startsWith('Cluster_ServersGeneration_'));
+  const restoreKey = (json: any) => {
+    const keys = Object.keys(json.production.resource.terraform_data).filter((k) => k.startsWith('Cluster_ServersRestore_'));
     expect(keys).toHaveLength(1);
     return keys[0];
   };
 
-  test('changes the servers\' generation and server 1\'s boot, nothing else', () => {
-    const d = diff(base.production, after.production);
-    const server1 = instances(after).find(([, i]) => i.name === 'webhost-production-server-1')![0];
-    expect(d.added).toEqual([]);
-    expect(d.removed).toEqual([]);
-    expect(d.changed).toEqual({
-      [`terraform_data.${generationKey(after)}`]: ['input'],
-      [`openstack_compute_instance_v2.${server1}`]: ['user_data'],
-    });
-    expect(after.production.resource.terraform_data[generationKey(after)].input).toEqual({ restore: `${snapshot} generation 1` });
-    expect(base.production.resource.terraform_data[generationKey(base)].input).toEqual({ restore: 'none' });
+  test('without a restore there is no trigger at all: nothing can replace running servers', () => {
+    expect(Object.keys(base.production.resource.terraform_data)).toEqual(['break_glass_kubeconfig']);
+    for (const [, i] of instances(base)) expect(i.lifecycle.replace_triggered_by).toBeUndefined();
   });
 
-  test('replaces every server in that apply, and only the servers: the generation triggers their replacement', () => {
-    // replace_triggered_by: an update of the terraform_data replaces the
-    // instance (running instances ignore user_data changes otherwise).
-    // In JSON a reference is a one-interpolation string (OpenTofu unwraps it).
-    const trigger = `\${terraform_data.${generationKey(after)}}`;
+  test('adds the restore\'s terraform_data and changes server 1\'s boot and the servers\' trigger, nothing else', () => {
+    const d = diff(base.production, after.production);
+    expect(d.added).toEqual([`terraform_data.${restoreKey(after)}`]);
+    expect(d.removed).toEqual([]);
+    const servers = instances(after).filter(([, i]) => i.metadata.role === 'server');
+    expect(d.changed).toEqual(
+      Object.fromEntries(
+        servers.map(([key, i]) => [`openstack_compute_instance_v2.${key}`, i.name.endsWith('-1') ? ['lifecycle', 'user_data'] : ['lifecycle']]),
+      ),
+    );
+    expect(after.production.resource.terraform_data[restoreKey(after)].input).toEqual({ snapshot, generation: 1 });
+  });
+
+  test('replaces every server in that apply, and only the servers: each names the restore in replace_triggered_by', () => {
+    // A bare address: OpenTofu refuses "${...}" in JSON's replace_triggered_by.
+    const trigger = `terraform_data.${restoreKey(after)}`;
     const triggered = instances(after)
       .filter(([, i]) => (i.lifecycle.replace_triggered_by ?? []).includes(trigger))
       .map(([, i]) => i.name)
@@ -173,8 +176,7 @@ describe('restoring etcd from a snapshot', () => {
     expect(triggered).toEqual(['webhost-production-server-1', 'webhost-production-server-2', 'webhost-production-server-3']);
     for (const [, i] of instances(after)) expect(i.lifecycle.replace_triggered_by ?? [trigger]).toEqual([trigger]);
     // Nothing else refers to it: no agent, load balancer member or port is replaced.
-    const references = JSON.stringify(after.production).split(`terraform_data.${generationKey(after)}`).length - 1;
-    expect(references).toBe(3);
+    expect(JSON.stringify(after.production).split(trigger).length - 1).toBe(3);
   });
 
   test('only the new server 1 restores; servers 2 and 3 join it with empty datastores', () => {
@@ -189,19 +191,20 @@ describe('restoring etcd from a snapshot', () => {
     expect(instances(after).filter(([, i]) => i.user_data.includes('--cluster-reset')).length).toBe(1);
   });
 
-  test('marking the cluster bootstrapped afterwards keeps the generation: no second replacement', () => {
+  test('marking the cluster bootstrapped afterwards keeps the trigger as it is: no second replacement', () => {
     const done = synthWith((c) => {
       c.environments.production.backups.restore = { snapshot };
       c.environments.production.servers.bootstrapped = true;
     });
     const d = diff(after.production, done.production);
-    expect(Object.keys(d.changed)).toEqual([expect.stringMatching(/^openstack_compute_instance_v2\./)]);
+    expect(d.added).toEqual([]);
+    expect(Object.values(d.changed)).toEqual([['user_data']]);
     expect(instances(done).some(([, i]) => i.user_data.includes('--cluster-reset'))).toBe(false);
   });
 
-  test('restoring again (generation 2, same snapshot) replaces the servers again', () => {
+  test('restoring again (generation 2, same snapshot) changes the trigger, so the servers are replaced again', () => {
     const again = synthWith((c) => (c.environments.production.backups.restore = { snapshot, generation: 2 }));
-    expect(diff(after.production, again.production).changed).toEqual({ [`terraform_data.${generationKey(again)}`]: ['input'] });
+    expect(diff(after.production, again.production).changed).toEqual({ [`terraform_data.${restoreKey(again)}`]: ['input'] });
   });
 
   test('the single server of test is replaced the same way, its etcd restored', () => {

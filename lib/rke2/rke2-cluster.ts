@@ -62,10 +62,10 @@ export class Rke2Cluster extends Construct {
   readonly servers: NodePool;
   readonly agentPools: readonly NodePool[];
   /**
-   * `terraform_data` holding `backups.restore`: the servers are replaced
-   * whenever it changes (a restore), all of them in one apply.
+   * While `backups.restore` is set, the `terraform_data` holding it: the
+   * servers are replaced, all in one apply, when it is created or changes.
    */
-  readonly serversGeneration: DataResource;
+  readonly serversRestore?: DataResource;
   /** `https://<API floating IP>:6443`. */
   readonly apiEndpoint: string;
   /** PEM of the CA that signs the API server's certificate. */
@@ -241,15 +241,18 @@ export class Rke2Cluster extends Construct {
         { name: 'platform-deployers', content: platformDeployerBindingManifest(PLATFORM_DEPLOYERS_GROUP) },
       ],
     };
-    // The servers' generation: every change of backups.restore changes it, and
-    // every server is replaced in that one apply (replace_triggered_by), as
-    // RKE2's restore wants it: all servers go, server 1 restores, the others
-    // join it with empty datastores. Nothing else changes it, and it never
-    // reaches the agents. A plain value: no secret, nothing to look up.
+    // While backups.restore is set, a terraform_data holds it and every server
+    // names it in replace_triggered_by: setting restore (the terraform_data is
+    // created) or changing it (updated) replaces all servers in that one apply,
+    // as RKE2's restore wants it: server 1 restores, the others join it with
+    // empty datastores. Only while it is set: adding a trigger to running
+    // servers replaces them (OpenTofu counts the new resource as a change),
+    // and removing restore afterwards destroys only the terraform_data.
+    // Agents never refer to it. Proven with real OpenTofu: restore-trigger.test.ts.
     const restore = cluster.backups.restore;
-    this.serversGeneration = new DataResource(this, 'ServersGeneration', {
-      input: { restore: restore ? `${restore.snapshot} generation ${restore.generation}` : 'none' },
-    });
+    this.serversRestore = restore
+      ? new DataResource(this, 'ServersRestore', { input: { snapshot: restore.snapshot, generation: restore.generation } })
+      : undefined;
     this.servers.launch({
       userData: rke2CloudConfig(server),
       // Until the cluster has formed (or while a restore rebuilds it), server 1
@@ -269,7 +272,7 @@ export class Rke2Cluster extends Construct {
           serviceAccountKey: this.pki.serviceAccountKeyPem,
         },
       }),
-      replaceTriggeredBy: [this.serversGeneration],
+      replaceTriggeredBy: this.serversRestore ? [this.serversRestore] : undefined,
     });
     cluster.agentPools.forEach((spec, index) =>
       this.agentPools[index].launch({
