@@ -184,11 +184,11 @@ const RestoreSchema = z
       .int({ error: 'must be a whole number' })
       .min(1, { error: 'must be 1 or more; raise it by one to run a restore again' })
       .default(1)
-      .describe('Raise by one to restore again (the same or another snapshot): every change of restore replaces all servers in one apply.'),
+      .describe('Raise by one to restore the same snapshot again: every change of restore replaces all servers in one apply.'),
   })
   .strict()
   .describe(
-    'Disaster recovery, or the only way to replace the single server of a one-server cluster without losing etcd: changing it replaces every server in one apply; with servers.bootstrapped false the new server 1 restores the snapshot and the others join it with empty datastores. Keep it in the config afterwards: removing it replaces the servers again.',
+    'Disaster recovery, or the only way to replace the single server of a one-server cluster without losing etcd: setting or changing it replaces every server in one apply; with servers.bootstrapped false the new server 1 restores the snapshot and the others join it with empty datastores. Remove it once the cluster is back: that replaces nothing.',
   );
 
 const BackupsSchema = z
