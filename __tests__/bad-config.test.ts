@@ -256,7 +256,7 @@ describe('bad input names the file, the field, the value and the fix', () => {
     [
       'a single etcd snapshot',
       (c) => (c.environments.production.backups.etcdSnapshotRetention = 1),
-      'platform.yaml: environments.production.backups.etcdSnapshotRetention: 1: keep at least 2 snapshots',
+      'platform.yaml: environments.production.backups.etcdSnapshotRetention: 1: keep at least 2 snapshots in object storage',
     ],
     [
       'no resolvers',
@@ -377,17 +377,90 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'platform.yaml: environments.production.backups.forceDestroy: true: production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
     ],
     [
-      'a restore on a cluster marked bootstrapped',
-      (c) => {
-        c.environments.production.servers.bootstrapped = true;
-        c.environments.production.backups.restoreSnapshot = 'etcd-snapshot-1';
-      },
-      'platform.yaml: environments.production.backups.restoreSnapshot: "etcd-snapshot-1": only a bootstrap server restores; set servers.bootstrapped: false while restoring, true again once the cluster is back',
+      'the old restoreSnapshot field',
+      (c) => (c.environments.production.backups.restoreSnapshot = 'etcd-snapshot-1'),
+      'platform.yaml: environments.production.backups.restoreSnapshot: "etcd-snapshot-1": unknown field; remove it or fix its spelling',
     ],
     [
       'a restore snapshot with a path',
-      (c) => (c.environments.test.backups.restoreSnapshot = 'a/../b'),
-      'platform.yaml: environments.test.backups.restoreSnapshot: "a/../b": must be a snapshot file name from the backup bucket: letters, digits, . _ -',
+      (c) => (c.environments.test.backups.restore = { snapshot: 'a/../b' }),
+      'platform.yaml: environments.test.backups.restore.snapshot: "a/../b": must be a snapshot file name from the backup bucket: letters, digits, . _ -',
+    ],
+    [
+      'a restore without a snapshot',
+      (c) => (c.environments.test.backups.restore = { generation: 2 }),
+      'platform.yaml: environments.test.backups.restore.snapshot: (missing): required field is missing; add it (string)',
+    ],
+    [
+      'a restore generation of 0',
+      (c) => (c.environments.test.backups.restore = { snapshot: 'etcd-snapshot-1', generation: 0 }),
+      'platform.yaml: environments.test.backups.restore.generation: 0: must be 1 or more; raise it by one to run a restore again',
+    ],
+    [
+      'a single local etcd snapshot',
+      (c) => (c.environments.production.backups.localSnapshotRetention = 1),
+      'platform.yaml: environments.production.backups.localSnapshotRetention: 1: keep at least 2 snapshots on each server',
+    ],
+    [
+      'a release checksum that is no sha256',
+      (c) => (c.environments.production.kubernetes = { releaseChecksumsSha256: 'sha256:abc' }),
+      "platform.yaml: environments.production.kubernetes.releaseChecksumsSha256: \"sha256:abc\": must be the 64 lower-case hex digits sha256sum prints for the release's sha256sum-amd64.txt",
+    ],
+    [
+      'a registry mirror over plain http',
+      (c) => (c.environments.production.registries = { mirrors: { 'docker.io': { endpoint: ['http://harbor.tools.webhost.ch'] } } }),
+      'platform.yaml: environments.production.registries.mirrors.docker.io.endpoint[0]: "http://harbor.tools.webhost.ch": must be an https:// URL, e.g. https://harbor.tools.webhost.ch',
+    ],
+    [
+      'a registry mirror without endpoints',
+      (c) => (c.environments.production.registries = { mirrors: { 'docker.io': { endpoint: [] } } }),
+      'platform.yaml: environments.production.registries.mirrors.docker.io.endpoint: []: needs at least one https:// endpoint',
+    ],
+    [
+      'registries without mirrors',
+      (c) => (c.environments.production.registries = { mirrors: {} }),
+      'platform.yaml: environments.production.registries.mirrors: {}: list at least one mirror, or leave registries out',
+    ],
+    [
+      'a mirror keyed by a URL',
+      (c) => (c.environments.production.registries = { mirrors: { 'https://docker.io': { endpoint: ['https://harbor.tools.webhost.ch'] } } }),
+      'platform.yaml: environments.production.registries.mirrors.https://docker.io: {"endpoint":["https://harbor.tools.webhost.ch"]}: not a registry host; write it as docker.io, or * for every registry',
+    ],
+    [
+      'a registry password in the config',
+      (c) =>
+        (c.environments.production.registries = {
+          mirrors: { 'docker.io': { endpoint: ['https://harbor.tools.webhost.ch'] } },
+          configs: { 'harbor.tools.webhost.ch': { auth: { username: 'robot', password: 'hunter2', passwordVariable: 'registry_password' } } },
+        }),
+      'platform.yaml: environments.production.registries.configs.harbor.tools.webhost.ch.auth.password: (hidden: a secret-looking field): unknown field; remove it or fix its spelling',
+    ],
+    [
+      'a registry password variable that is no variable name',
+      (c) =>
+        (c.environments.production.registries = {
+          mirrors: { 'docker.io': { endpoint: ['https://harbor.tools.webhost.ch'] } },
+          configs: { 'harbor.tools.webhost.ch': { auth: { username: 'robot', passwordVariable: 'Registry-Password' } } },
+        }),
+      'platform.yaml: environments.production.registries.configs.harbor.tools.webhost.ch.auth.passwordVariable: (hidden: a secret-looking field): must be an OpenTofu variable name of lower-case letters, digits and underscores, e.g. registry_mirror_password',
+    ],
+    [
+      'the state passphrase as the registry password',
+      (c) =>
+        (c.environments.production.registries = {
+          mirrors: { 'docker.io': { endpoint: ['https://harbor.tools.webhost.ch'] } },
+          configs: { 'harbor.tools.webhost.ch': { auth: { username: 'robot', passwordVariable: 'state_encryption_passphrase' } } },
+        }),
+      'platform.yaml: environments.production.registries.configs.harbor.tools.webhost.ch.auth.passwordVariable: (hidden: a secret-looking field): is the state passphrase; give the registry password a variable of its own',
+    ],
+    [
+      'a registry user with a colon',
+      (c) =>
+        (c.environments.production.registries = {
+          mirrors: { 'docker.io': { endpoint: ['https://harbor.tools.webhost.ch'] } },
+          configs: { 'harbor.tools.webhost.ch': { auth: { username: 'robot:pull', passwordVariable: 'registry_password' } } },
+        }),
+      'platform.yaml: environments.production.registries.configs.harbor.tools.webhost.ch.auth.username: "robot:pull": must be a user name without spaces or colons',
     ],
     [
       'resolver outside the allowed resolvers',

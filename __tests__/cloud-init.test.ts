@@ -12,6 +12,7 @@ import {
   metadataGuardRules,
   openstackCloudConfigSecret,
   openstackCloudControllerManifest,
+  RKE2_BOOT_SCRIPT_PATH,
   RKE2_CA_FILES,
   rke2CloudConfig,
   type Rke2CaFiles,
@@ -57,6 +58,7 @@ const SERVER: Rke2NodeInput = {
   etcdSnapshots: {
     schedule: '0 */6 * * *',
     retention: 28,
+    localRetention: 5,
     s3: {
       endpoint: 's3.pub1.infomaniak.cloud',
       region: 'dc3-a',
@@ -101,8 +103,12 @@ function render(input: Rke2NodeInput) {
     return file.encoding === 'b64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
   };
   const config = parse(content('/etc/rancher/rke2/config.yaml')) as Record<string, unknown>;
-  const commands = doc.runcmd.map((step) => (Array.isArray(step) ? step.join(' ') : step));
-  return { text, doc, files, content, config, commands };
+  const script = content(RKE2_BOOT_SCRIPT_PATH);
+  // The boot script's commands, in order: what runs on the node (comments, blank
+  // lines and the script's own plumbing before the first step left out).
+  const lines = script.split('\n');
+  const commands = lines.slice(lines.findIndex((l) => l.startsWith('step '))).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  return { text, doc, files, content, config, script, commands };
 }
 
 const MANIFESTS = '/var/lib/rancher/rke2/server/manifests';
@@ -111,7 +117,7 @@ const TLS = '/var/lib/rancher/rke2/server/tls';
 // ---------------------------------------------------------------- documents
 
 describe('rke2CloudConfig: bootstrap server', () => {
-  const { text, doc, files, content, config, commands } = render(BOOTSTRAP);
+  const { text, doc, files, content, config, script, commands } = render(BOOTSTRAP);
 
   test('is a #cloud-config document: nftables, write_files and runcmd only', () => {
     expect(text.startsWith('#cloud-config\n')).toBe(true);
@@ -133,8 +139,11 @@ describe('rke2CloudConfig: bootstrap server', () => {
       'node-taint': ['node-role.kubernetes.io/control-plane=true:NoSchedule'],
       disable: ['rke2-ingress-nginx'],
       'etcd-snapshot-schedule-cron': '0 */6 * * *',
-      'etcd-snapshot-retention': 28,
+      // Pruned apart: 5 on each server's disk, 28 of each server in the bucket.
+      'etcd-snapshot-retention': 5,
       'etcd-s3': true,
+      'etcd-s3-retention': 28,
+      'etcd-s3-bucket-lookup-type': 'path',
       'etcd-s3-endpoint': 's3.pub1.infomaniak.cloud',
       'etcd-s3-region': 'dc3-a',
       'etcd-s3-bucket': 'webhost-test-etcd-snapshots',
@@ -172,17 +181,59 @@ describe('rke2CloudConfig: bootstrap server', () => {
     }
   });
 
+  test('runs one boot script that stops at the first failure', () => {
+    // runcmd runs its items without -e: one item, a script with set -eu, so a
+    // failed step never reaches the service start.
+    expect(doc.runcmd).toEqual([[RKE2_BOOT_SCRIPT_PATH]]);
+    expect(files[RKE2_BOOT_SCRIPT_PATH]).toMatchObject({ owner: 'root:root', permissions: '0700' });
+    expect(files[RKE2_BOOT_SCRIPT_PATH].encoding).toBeUndefined(); // readable in the user data
+    expect(script.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(script).toContain('\nset -eu\n');
+  });
+
   test('prepares the host for the CIS profile before installing and starting the pinned RKE2 server', () => {
     expect(content('/etc/sysctl.d/60-rke2-cis.conf')).toBe(
       'vm.panic_on_oom = 0\nvm.overcommit_memory = 1\nkernel.panic = 10\nkernel.panic_on_oops = 1\n',
     );
-    expect(commands).toHaveLength(7);
-    expect(commands.slice(0, 2)).toEqual(['systemctl daemon-reload', 'systemctl enable --now rke2-metadata-guard.service']);
-    expect(commands[2]).toBe('sysctl --system');
-    expect(commands[3]).toMatch(/useradd -r -U .*etcd$/);
-    expect(commands[4]).toMatch(/^sh -c curl -sfL .*https:\/\/get\.rke2\.io /);
-    expect(commands[4]).toContain('INSTALL_RKE2_VERSION=v1.34.3+rke2r3 INSTALL_RKE2_TYPE=server sh ');
-    expect(commands.slice(5)).toEqual(['systemctl daemon-reload', 'systemctl enable --now rke2-server.service']);
+    const release = 'https://github.com/rancher/rke2/releases/download/v1.34.3%2Brke2r3';
+    expect(commands).toEqual([
+      'step metadata-guard',
+      'systemctl daemon-reload',
+      'systemctl enable --now rke2-metadata-guard.service',
+      'step cis-host',
+      'sysctl --system',
+      expect.stringMatching(/useradd -r -U .*etcd$/),
+      'step download',
+      expect.stringContaining('uname -m'),
+      'DL=$STATE/download',
+      'mkdir -p "$DL"',
+      `curl -fsSL --retry 10 --retry-delay 5 --retry-all-errors -o "$DL/sha256sum-amd64.txt" '${release}/sha256sum-amd64.txt'`,
+      `curl -fsSL --retry 10 --retry-delay 5 --retry-all-errors -o "$DL/rke2.linux-amd64.tar.gz" '${release}/rke2.linux-amd64.tar.gz'`,
+      'step verify',
+      expect.stringMatching(/^SUM=\$\(grep -E '\^\[0-9a-f\]\{64\}  rke2\\.linux-amd64\\.tar\\.gz\$' /),
+      expect.stringContaining('wc -l'),
+      '(cd "$DL" && echo "$SUM" | sha256sum -c -)',
+      'step install',
+      'mkdir -p "$ROOT/usr/local"',
+      'tar -xzf "$DL/rke2.linux-amd64.tar.gz" -C "$ROOT/usr/local"',
+      expect.stringContaining('[ -x "$RKE2" ]'),
+      'rm -rf "$DL"',
+      'systemctl daemon-reload',
+      'step start',
+      'systemctl enable --now rke2-server.service',
+      'touch "$STATE/done"',
+      'log "done"',
+    ]);
+    // No install script from the internet runs on the node.
+    expect(text).not.toContain('get.rke2.io');
+  });
+
+  test('with a pinned checksum file, refuses any other before trusting its tarball checksum', () => {
+    const pin = 'a'.repeat(64);
+    const pinned = render({ ...BOOTSTRAP, releaseChecksumsSha256: pin });
+    const verify = pinned.commands.slice(pinned.commands.indexOf('step verify'));
+    expect(verify[1]).toBe(`echo "${pin}  $DL/sha256sum-amd64.txt" | sha256sum -c -`);
+    expect(verify[2]).toMatch(/^SUM=/);
   });
 });
 
@@ -192,7 +243,8 @@ describe('rke2CloudConfig: joining server', () => {
   test('joins through the supervisor URL and carries no CA file', () => {
     expect(config.server).toBe('https://10.30.0.10:9345');
     expect(Object.keys(files).filter((p) => p.startsWith(TLS))).toEqual([]);
-    expect(commands.at(-1)).toBe('systemctl enable --now rke2-server.service');
+    expect(commands).toContain('systemctl enable --now rke2-server.service');
+    expect(commands).not.toContain('step restore');
   });
 
   test('differs from the bootstrap server only by the server URL and the CA files', () => {
@@ -226,19 +278,23 @@ describe('rke2CloudConfig: agent', () => {
       METADATA_GUARD_RULES_PATH,
       '/etc/systemd/system/rke2-metadata-guard.service',
       '/etc/systemd/system/rke2-agent.service.d/10-metadata-guard.conf',
+      RKE2_BOOT_SCRIPT_PATH,
     ]);
     expect(files['/etc/rancher/rke2/config.yaml'].permissions).toBe('0600');
   });
 
   test('installs the pinned RKE2 agent and starts it, without an etcd user', () => {
-    expect(commands).toEqual([
-      'systemctl daemon-reload',
-      'systemctl enable --now rke2-metadata-guard.service',
-      'sysctl --system',
-      expect.stringContaining('INSTALL_RKE2_VERSION=v1.34.3+rke2r3 INSTALL_RKE2_TYPE=agent sh '),
-      'systemctl daemon-reload',
-      'systemctl enable --now rke2-agent.service',
+    expect(commands.filter((c) => c.startsWith('step '))).toEqual([
+      'step metadata-guard',
+      'step cis-host',
+      'step download',
+      'step verify',
+      'step install',
+      'step start',
     ]);
+    expect(commands.join('\n')).not.toContain('etcd');
+    expect(commands).toContain('systemctl enable --now rke2-agent.service');
+    expect(commands.join('\n')).toContain('/v1.34.3%2Brke2r3/rke2.linux-amd64.tar.gz');
   });
 
   test('holds nothing node-specific (no node name, flavor or index)', () => {
@@ -249,8 +305,8 @@ describe('rke2CloudConfig: agent', () => {
   test('without the CIS profile, writes no kernel parameters and sets no profile', () => {
     const plain = render({ ...AGENT, cisProfile: false, blockMetadataService: false });
     expect(plain.config.profile).toBeUndefined();
-    expect(Object.keys(plain.files)).toEqual(['/etc/rancher/rke2/config.yaml']);
-    expect(plain.commands).toHaveLength(3);
+    expect(Object.keys(plain.files)).toEqual(['/etc/rancher/rke2/config.yaml', RKE2_BOOT_SCRIPT_PATH]);
+    expect(plain.commands.filter((c) => c.startsWith('step '))).toEqual(['step download', 'step verify', 'step install', 'step start']);
   });
 });
 
@@ -428,10 +484,17 @@ describe('rke2CloudConfig: restoring etcd on a new bootstrap server', () => {
   const { commands } = render({ ...BOOTSTRAP, restoreSnapshot: snapshot });
 
   test('resets the cluster from the snapshot after installing RKE2 and before starting it', () => {
-    expect(commands).toHaveLength(8);
-    expect(commands[4]).toContain('INSTALL_RKE2_TYPE=server');
-    expect(commands[5]).toBe(`rke2 server --cluster-reset --cluster-reset-restore-path=${snapshot}`);
-    expect(commands.slice(6)).toEqual(['systemctl daemon-reload', 'systemctl enable --now rke2-server.service']);
+    const at = (c: string) => commands.indexOf(c);
+    expect(at('step restore')).toBeGreaterThan(at('step install'));
+    expect(at('step start')).toBeGreaterThan(at('step restore'));
+    expect(commands.slice(at('step restore'), at('step start'))).toEqual([
+      'step restore',
+      `if ! "$RKE2" server --cluster-reset --cluster-reset-restore-path='${snapshot}'; then`,
+      '  log "restore failed: stopping every RKE2 process it started"',
+      '  "$ROOT/usr/local/bin/rke2-killall.sh" || true',
+      '  exit 1',
+      'fi',
+    ]);
   });
 
   test.each<[string, Partial<Rke2NodeInput>, RegExp]>([
@@ -462,6 +525,11 @@ describe('rke2CloudConfig: validation', () => {
     ['an S3 endpoint with scheme', { etcdSnapshots: { ...SERVER.etcdSnapshots!, s3: { ...SERVER.etcdSnapshots!.s3, endpoint: 'https://s3.example' } } }, /endpoint.*without scheme/],
     ['a 6-field cron', { etcdSnapshots: { ...SERVER.etcdSnapshots!, schedule: '0 0 */6 * * *' } }, /5-field cron/],
     ['a zero retention', { etcdSnapshots: { ...SERVER.etcdSnapshots!, retention: 0 } }, /retention: 0/],
+    ['a zero local retention', { etcdSnapshots: { ...SERVER.etcdSnapshots!, localRetention: 0 } }, /etcdSnapshots.localRetention: 0: must be a whole number/],
+    ['a checksum pin that is no sha256', { releaseChecksumsSha256: 'ABC' }, /releaseChecksumsSha256: "ABC": must be 64 lower-case hex digits/],
+    ['a registry password as a literal', { registries: { mirrors: { 'docker.io': { endpoint: ['https://harbor.example.ch'] } }, configs: { 'harbor.example.ch': { username: 'robot', password: 'hunter2' } } } }, /registries.configs.harbor.example.ch.password: \(literal\): must come from a sensitive variable/],
+    ['a plain-http mirror', { registries: { mirrors: { 'docker.io': { endpoint: ['http://harbor.example.ch'] } } } }, /registries.mirrors.docker.io.endpoint\[0\]: "http:\/\/harbor.example.ch": must be an https:\/\/ URL/],
+    ['a mirror with no endpoint', { registries: { mirrors: { 'docker.io': { endpoint: [] } } } }, /registries.mirrors.docker.io.endpoint: \[\]: needs at least one/],
     ['a bad manifest name', { manifests: [{ name: 'CCM.yaml', content: 'a: 1\n' }] }, /manifests\[0\].name: "CCM.yaml"/],
     ['a duplicate manifest name', { manifests: [{ name: 'a', content: 'a: 1\n' }, { name: 'a', content: 'b: 1\n' }] }, /is used twice/],
     ['a bad disable entry', { disable: ['ingress'] }, /disable\[0\]: "ingress"/],

@@ -152,6 +152,16 @@ describe('LoadBalancer', () => {
     expect(Object.values<any>(ingress.r.openstack_lb_member_v2).map((m) => m.protocol_port).sort()).toEqual([30080, 30080, 30080, 30443, 30443, 30443]);
   });
 
+  test('checks the members on another port when the monitor names one (Octavia member monitor_port)', () => {
+    const checked = synth({
+      ...apiProps,
+      listeners: [apiProps.listeners[0], { ...apiProps.listeners[1], monitor: { type: 'TCP', port: 6443 } }],
+    });
+    const members = Object.values<any>(checked.r.openstack_lb_member_v2);
+    expect(members.filter((m) => m.protocol_port === 9345).map((m) => m.monitor_port)).toEqual([6443, 6443, 6443]);
+    expect(members.filter((m) => m.protocol_port === 6443).map((m) => m.monitor_port)).toEqual([undefined, undefined, undefined]);
+  });
+
   test('adding a member adds exactly one resource per pool and changes nothing else', () => {
     const before = synth();
     const after = synth({ ...apiProps, members: [server(1), server(4), server(2), server(3)] });
@@ -224,6 +234,9 @@ describe('LoadBalancer', () => {
       'listeners[0].monitor.urlPath "readyz": must start with \'/\', e.g. \'/healthz\'',
       'listeners[0].monitor.expectedCodes "ok": not a status code list; write e.g. \'200\', \'200,204\' or \'200-299\'',
     ]],
+    ['a monitor port out of range', { listeners: [{ ...listener, monitor: { type: 'TCP', port: 70000 } }] }, [
+      'listeners[0].monitor.port 70000: not a port; use 1 to 65535',
+    ]],
     ['an idle timeout beyond 24 hours', { listeners: [{ ...listener, idleTimeoutSeconds: 86_401 }] }, [
       'listeners[0].idleTimeoutSeconds 86401: use whole seconds from 1 to 86400 (24 hours, Octavia\'s limit)',
     ]],
@@ -270,6 +283,21 @@ describe('the cluster’s load balancers', () => {
       // which Traefik accepts without a header from a trusted source.
       for (const listener of Object.values<any>(r.openstack_lb_listener_v2)) expect(listener.protocol).toBe('TCP');
       for (const monitor of Object.values<any>(r.openstack_lb_monitor_v2)) expect(monitor.type).toBe('TCP');
+    }
+  });
+
+  test('a joining node reaches only servers whose API answers: the supervisor pool is checked on 6443', () => {
+    // RKE2 opens 9345 before a joining server is ready; its API opens after etcd.
+    for (const env of ENVIRONMENT_NAMES) {
+      const r = json[env].resource;
+      const poolKey = (name: string) => Object.entries<any>(r.openstack_lb_pool_v2).find(([, p]) => p.name === `webhost-${env}-${name}`)![0];
+      const membersOf = (name: string) =>
+        Object.values<any>(r.openstack_lb_member_v2).filter((m) => m.pool_id === `\${openstack_lb_pool_v2.${poolKey(name)}.id}`);
+      const supervisor = membersOf('api-supervisor');
+      expect(supervisor.length).toBeGreaterThan(0);
+      for (const m of supervisor) expect(m).toMatchObject({ protocol_port: 9345, monitor_port: 6443 });
+      for (const m of membersOf('api-api')) expect(m.monitor_port).toBeUndefined();
+      for (const m of [...membersOf('ingress-http'), ...membersOf('ingress-https')]) expect(m.monitor_port).toBeUndefined();
     }
   });
 });

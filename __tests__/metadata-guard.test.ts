@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { METADATA_GUARD_RULES_PATH } from '../lib/rke2/cloud-init';
+import { METADATA_GUARD_RULES_PATH, RKE2_BOOT_SCRIPT_PATH } from '../lib/rke2/cloud-init';
 import { synthPlatform } from './support/synth';
 import { evaluateTemplate } from './support/terraform-expr';
 
@@ -32,10 +32,11 @@ describe('no node reads its secrets from the metadata service', () => {
           `/etc/systemd/system/${service}.service.d/10-metadata-guard.conf`,
         ]),
       );
-      expect(doc.runcmd.slice(0, 2)).toEqual([
-        ['systemctl', 'daemon-reload'],
-        ['systemctl', 'enable', '--now', 'rke2-metadata-guard.service'],
-      ]);
+      // The boot script's first step, before anything is downloaded or started.
+      expect(doc.runcmd).toEqual([[RKE2_BOOT_SCRIPT_PATH]]);
+      const script: string = doc.write_files.find((f) => f.path === RKE2_BOOT_SCRIPT_PATH).content;
+      const steps = script.split('\n').filter((l) => l.startsWith('step ') || l.startsWith('systemctl '));
+      expect(steps.slice(0, 3)).toEqual(['step metadata-guard', 'systemctl daemon-reload', 'systemctl enable --now rke2-metadata-guard.service']);
       expect(doc.packages).toEqual(['nftables']);
     }
   });

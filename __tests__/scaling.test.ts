@@ -142,6 +142,13 @@ describe('the only server of a cluster', () => {
     const servers = instances(after.production).filter((i) => i.metadata.role === 'server');
     expect(servers.map((s) => s.lifecycle.prevent_destroy)).toEqual([true]);
   });
+
+  test('lets go only while a restore is set, which replaces it from a snapshot', () => {
+    const restoring = synthWith((c) => (c.environments.test.backups.restore = { snapshot: 'etcd-snapshot-webhost-test-server-1-1764288000' }));
+    const [server] = instances(restoring.test).filter((i) => i.metadata.role === 'server');
+    expect(server.lifecycle.prevent_destroy).toBeUndefined();
+    expect(server.lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\./)]);
+  });
 });
 
 describe('adding agents', () => {
@@ -201,18 +208,80 @@ describe('marking a cluster bootstrapped', () => {
 });
 
 describe('restoring etcd from a snapshot', () => {
-  const after = synthWith((c) => (c.environments.production.backups.restoreSnapshot = 'etcd-snapshot-x-1764288000'));
+  const snapshot = 'etcd-snapshot-x-1764288000';
+  const after = synthWith((c) => (c.environments.production.backups.restore = { snapshot }));
+  const instances = (json: any) => Object.entries<any>(json.production.resource.openstack_compute_instance_v2);
+  const restoreKey = (json: any) => {
+    const keys = Object.keys(json.production.resource.terraform_data).filter((k) => k.startsWith('Cluster_ServersRestore_'));
+    expect(keys).toHaveLength(1);
+    return keys[0];
+  };
 
-  test('only a new server 1 restores; running servers ignore the change', () => {
-    const servers = Object.entries<any>(after.production.resource.openstack_compute_instance_v2).filter(
-      ([, i]) => i.metadata.role === 'server',
-    );
-    expect(servers.map(([, i]) => i.user_data.includes('--cluster-reset-restore-path=etcd-snapshot-x-1764288000'))).toEqual([
-      true,
-      false,
-      false,
-    ]);
+  test('without a restore there is no trigger at all: nothing can replace running servers', () => {
+    expect(Object.keys(base.production.resource.terraform_data)).toEqual(['break_glass_kubeconfig']);
+    for (const [, i] of instances(base)) expect(i.lifecycle.replace_triggered_by).toBeUndefined();
+  });
+
+  test('adds the restore\'s terraform_data and changes server 1\'s boot and the servers\' trigger, nothing else', () => {
     const d = diff(base.production, after.production);
-    expect(d.changed).toEqual({ [`openstack_compute_instance_v2.${servers[0][0]}`]: ['user_data'] });
+    expect(d.added).toEqual([`terraform_data.${restoreKey(after)}`]);
+    expect(d.removed).toEqual([]);
+    const servers = instances(after).filter(([, i]) => i.metadata.role === 'server');
+    expect(d.changed).toEqual(
+      Object.fromEntries(
+        servers.map(([key, i]) => [`openstack_compute_instance_v2.${key}`, i.name.endsWith('-1') ? ['lifecycle', 'user_data'] : ['lifecycle']]),
+      ),
+    );
+    expect(after.production.resource.terraform_data[restoreKey(after)].input).toEqual({ snapshot, generation: 1 });
+  });
+
+  test('replaces every server in that apply, and only the servers: each names the restore in replace_triggered_by', () => {
+    // A bare address: OpenTofu refuses "${...}" in JSON's replace_triggered_by.
+    const trigger = `terraform_data.${restoreKey(after)}`;
+    const triggered = instances(after)
+      .filter(([, i]) => (i.lifecycle.replace_triggered_by ?? []).includes(trigger))
+      .map(([, i]) => i.name)
+      .sort();
+    expect(triggered).toEqual(['webhost-production-server-1', 'webhost-production-server-2', 'webhost-production-server-3']);
+    for (const [, i] of instances(after)) expect(i.lifecycle.replace_triggered_by ?? [trigger]).toEqual([trigger]);
+    // Nothing else refers to it: no agent, load balancer member or port is replaced.
+    expect(JSON.stringify(after.production).split(trigger).length - 1).toBe(3);
+  });
+
+  test('only the new server 1 restores; servers 2 and 3 join it with empty datastores', () => {
+    const restoring = instances(after)
+      .filter(([, i]) => i.metadata.role === 'server')
+      .map(([, i]) => [i.name, i.user_data.includes(`--cluster-reset-restore-path='${snapshot}'`)]);
+    expect(restoring).toEqual([
+      ['webhost-production-server-1', true],
+      ['webhost-production-server-2', false],
+      ['webhost-production-server-3', false],
+    ]);
+    expect(instances(after).filter(([, i]) => i.user_data.includes('--cluster-reset')).length).toBe(1);
+  });
+
+  test('marking the cluster bootstrapped afterwards keeps the trigger as it is: no second replacement', () => {
+    const done = synthWith((c) => {
+      c.environments.production.backups.restore = { snapshot };
+      c.environments.production.servers.bootstrapped = true;
+    });
+    const d = diff(after.production, done.production);
+    expect(d.added).toEqual([]);
+    expect(Object.values(d.changed)).toEqual([['user_data']]);
+    expect(instances(done).some(([, i]) => i.user_data.includes('--cluster-reset'))).toBe(false);
+  });
+
+  test('restoring again (generation 2, same snapshot) changes the trigger, so the servers are replaced again', () => {
+    const again = synthWith((c) => (c.environments.production.backups.restore = { snapshot, generation: 2 }));
+    expect(diff(after.production, again.production).changed).toEqual({ [`terraform_data.${restoreKey(again)}`]: ['input'] });
+  });
+
+  test('the single server of test is replaced the same way, its etcd restored', () => {
+    const test1 = synthWith((c) => (c.environments.test.backups.restore = { snapshot: 'etcd-snapshot-webhost-test-server-1-1764288000' }));
+    const servers = Object.values<any>(test1.test.resource.openstack_compute_instance_v2).filter((i) => i.metadata.role === 'server');
+    expect(servers).toHaveLength(1);
+    expect(servers[0].lifecycle.replace_triggered_by).toHaveLength(1);
+    expect(servers[0].user_data).toContain('--cluster-reset-restore-path=');
+    expect(test1.production).toEqual(base.production);
   });
 });

@@ -180,6 +180,12 @@ describe('upgrading RKE2: a change of kubernetes.version', () => {
     }
   });
 
+  /** The node's boot script (the installer of the pinned release), from its user data. */
+  const bootScriptOf = (userData: string): string => {
+    const file = (parse(userData).write_files as any[]).find((f) => f.path === '/usr/local/sbin/rke2-boot');
+    return file.encoding === 'b64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
+  };
+
   test('replaces no node: in the cluster stack only user data changes, which running instances ignore; new nodes install the new version', () => {
     for (const env of ENVIRONMENT_NAMES) {
       const before = json[env].resource.openstack_compute_instance_v2;
@@ -190,8 +196,10 @@ describe('upgrading RKE2: a change of kubernetes.version', () => {
         expect(changed).toEqual(['user_data']);
         expect(instance.lifecycle.ignore_changes).toContain('user_data');
         // The version new nodes install is the one the Plans upgrade running nodes to.
-        expect(instance.user_data).toContain('INSTALL_RKE2_VERSION=v1.35.1+rke2r1');
-        expect(before[address].user_data).toContain(`INSTALL_RKE2_VERSION=${config.environments[env].kubernetes.version}`);
+        expect(bootScriptOf(instance.user_data)).toContain(`/releases/download/${encodeURIComponent('v1.35.1+rke2r1')}/`);
+        expect(bootScriptOf(before[address].user_data)).toContain(
+          `/releases/download/${encodeURIComponent(config.environments[env].kubernetes.version)}/`,
+        );
       }
       const { openstack_compute_instance_v2: _a, ...otherBefore } = json[env].resource;
       const { openstack_compute_instance_v2: _b, ...otherAfter } = after[env].resource;

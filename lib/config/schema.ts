@@ -118,6 +118,13 @@ const KubernetesSchema = z
       })
       .default(DEFAULT_RKE2_VERSION)
       .describe('RKE2 release, pinned; an upgrade is a change of this field.'),
+    releaseChecksumsSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, { error: 'must be the 64 lower-case hex digits sha256sum prints for the release\'s sha256sum-amd64.txt' })
+      .optional()
+      .describe(
+        "SHA-256 of the pinned release's sha256sum-amd64.txt: the nodes then refuse any other checksum file, so the tarball is pinned too. Change it with version.",
+      ),
     podCidr: cidr.default('10.42.0.0/16').describe('Pod addresses (RKE2 cluster-cidr).'),
     serviceCidr: cidr.default('10.43.0.0/16').describe('Service addresses (RKE2 service-cidr).'),
   })
@@ -169,6 +176,31 @@ export const REMOVED_FIELDS: readonly { readonly path: readonly string[]; readon
   },
 ];
 
+const snapshotCount = (what: string) =>
+  z
+    .number()
+    .int({ error: 'must be a whole number' })
+    .min(2, { error: `keep at least 2 snapshots ${what}` })
+    .max(500, { error: 'must be at most 500 snapshots' });
+
+const RestoreSchema = z
+  .object({
+    snapshot: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, { error: 'must be a snapshot file name from the backup bucket: letters, digits, . _ -' })
+      .describe('File name of the snapshot in the backup bucket (under <name>/), e.g. etcd-snapshot-webhost-production-server-1-1764288000.'),
+    generation: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be 1 or more; raise it by one to run a restore again' })
+      .default(1)
+      .describe('Raise by one to restore the same snapshot again: every change of restore replaces all servers in one apply.'),
+  })
+  .strict()
+  .describe(
+    'Disaster recovery, or the only way to replace the single server of a one-server cluster without losing etcd: setting or changing it replaces every server in one apply; with servers.bootstrapped false the new server 1 restores the snapshot and the others join it with empty datastores. Remove it once the cluster is back: that replaces nothing.',
+  );
+
 const BackupsSchema = z
   .object({
     etcdSnapshotSchedule: z
@@ -176,25 +208,76 @@ const BackupsSchema = z
       .regex(/^(\S+\s+){4}\S+$/, { error: 'must be a cron expression of five fields, for example "0 */6 * * *"' })
       .default('0 */6 * * *')
       .describe('When RKE2 snapshots etcd to the backup bucket (cron, UTC).'),
-    etcdSnapshotRetention: z
-      .number()
-      .int({ error: 'must be a whole number' })
-      .min(2, { error: 'keep at least 2 snapshots' })
-      .max(500, { error: 'must be at most 500 snapshots' })
+    etcdSnapshotRetention: snapshotCount('in object storage')
       .default(28)
-      .describe('Snapshots kept; older ones are pruned.'),
+      .describe('Snapshots of each server kept in the backup bucket (RKE2 etcd-s3-retention); older ones are pruned.'),
+    localSnapshotRetention: snapshotCount('on each server')
+      .default(5)
+      .describe("Snapshots kept on each server's disk (RKE2 etcd-snapshot-retention); each is as large as the etcd database."),
     forceDestroy: z
       .boolean()
       .default(false)
       .describe('Let tofu destroy a non-empty backup container; never in production.'),
-    restoreSnapshot: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]+$/, { error: 'must be a snapshot file name from the backup bucket: letters, digits, . _ -' })
-      .optional()
-      .describe('Disaster recovery: a new bootstrap server restores etcd from this snapshot before its first start.'),
+    restore: RestoreSchema.optional(),
   })
   .strict();
 
+/** containerd's name of a registry: a host with an optional port; `*` (mirrors only) stands for every registry. */
+const REGISTRY_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+
+const RegistryMirrorSchema = z
+  .object({
+    endpoint: z
+      .array(z.url({ protocol: /^https$/, error: 'must be an https:// URL, e.g. https://harbor.tools.webhost.ch' }))
+      .min(1, { error: 'needs at least one https:// endpoint' })
+      .describe('Mirror URLs, tried in order; the upstream registry is the last resort.'),
+    rewrite: z
+      .record(
+        z.string().refine(isValidRegex, { error: 'not a valid regular expression' }),
+        z.string().min(1, { error: 'must not be empty' }),
+      )
+      .optional()
+      .describe("Path rewrites of containerd, e.g. { '^(.*)$': 'dockerhub-proxy/$1' } for a Harbor proxy-cache project."),
+  })
+  .strict();
+
+const RegistriesSchema = z
+  .object({
+    mirrors: z
+      .record(
+        z.string().refine((h) => h === '*' || REGISTRY_HOST.test(h), { error: 'not a registry host; write it as docker.io, or * for every registry' }),
+        RegistryMirrorSchema,
+      )
+      .refine((m) => Object.keys(m).length > 0, { error: 'list at least one mirror, or leave registries out' })
+      .describe('Mirrors by upstream registry (docker.io, quay.io, ...), written to /etc/rancher/rke2/registries.yaml.'),
+    configs: z
+      .record(
+        z.string().regex(REGISTRY_HOST, { error: 'not a registry host; write it as harbor.tools.webhost.ch' }),
+        z
+          .object({
+            auth: z
+              .object({
+                username: z
+                  .string()
+                  .regex(/^[^\s:]+$/, { error: 'must be a user name without spaces or colons' })
+                  .describe('Pull-only user: a Harbor robot account, a GitLab deploy token user.'),
+                passwordVariable: z
+                  .string()
+                  .regex(/^[a-z][a-z0-9_]{0,63}$/, {
+                    error: 'must be an OpenTofu variable name of lower-case letters, digits and underscores, e.g. registry_mirror_password',
+                  })
+                  .refine((v) => !v.startsWith('state_encryption_passphrase'), { error: 'is the state passphrase; give the registry password a variable of its own' })
+                  .describe('Name of the sensitive variable holding the password (TF_VAR_<name> at plan and apply); never the password itself.'),
+              })
+              .strict(),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Credentials by registry host; the password is never in the config.'),
+  })
+  .strict()
+  .describe('Container registry mirrors of every node, e.g. a Harbor proxy cache or a GitLab dependency proxy in front of docker.io.');
 
 const EnvironmentSchema = z
   .object({
@@ -203,6 +286,7 @@ const EnvironmentSchema = z
     access: AccessSchema.prefault({}),
     ingress: IngressSchema.prefault({}),
     backups: BackupsSchema.prefault({}),
+    registries: RegistriesSchema.optional(),
     objectStorage: z
       .object({
         containers: z
@@ -232,14 +316,6 @@ const EnvironmentSchema = z
       }
       containers.add(name);
     });
-    if (env.backups.restoreSnapshot !== undefined && env.servers.bootstrapped) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['backups', 'restoreSnapshot'],
-        message:
-          'only a bootstrap server restores; set servers.bootstrapped: false while restoring, true again once the cluster is back',
-      });
-    }
     const seen = new Set<string>();
     env.agentPools.forEach((pool, index) => {
       if (seen.has(pool.name)) {

@@ -26,6 +26,13 @@ export interface HealthMonitorProps {
    * @default '200'
    */
   readonly expectedCodes?: string;
+  /**
+   * Port checked on each member, when it is not the listener's `memberPort`
+   * (Octavia's member `monitor_port`), e.g. the API port for a pool whose
+   * port opens before the member is ready.
+   * @default - the listener's memberPort
+   */
+  readonly port?: number;
 }
 
 export interface ListenerProps {
@@ -157,6 +164,7 @@ export function loadBalancerPropProblems(props: LoadBalancerProps): string[] {
       problems.push(`${at}.idleTimeoutSeconds ${show(timeout)}: use whole seconds from 1 to ${MAX_TIMEOUT_SECONDS} (24 hours, Octavia's limit)`);
     }
     const m = l.monitor;
+    if (m.port !== undefined) checkPort(`${at}.monitor.port`, m.port);
     if (m.type === 'TCP') {
       for (const key of ['urlPath', 'expectedCodes'] as const) {
         if (m[key] !== undefined) problems.push(`${at}.monitor.${key} ${show(m[key])}: only HTTP and HTTPS monitors take it; remove it or use type 'HTTP'`);
@@ -278,6 +286,7 @@ export class LoadBalancer extends Construct {
           address: member.address,
           subnetId: member.subnetId,
           protocolPort: l.memberPort,
+          monitorPort: l.monitor.port,
           tags,
         });
       }

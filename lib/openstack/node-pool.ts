@@ -1,4 +1,4 @@
-import { Fn, Token } from 'cdktf';
+import { Fn, Token, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { ComputeInstanceV2 } from '../../.gen/providers/openstack/compute-instance-v2';
 import { ComputeServergroupV2 } from '../../.gen/providers/openstack/compute-servergroup-v2';
@@ -60,6 +60,14 @@ export interface NodePoolLaunchProps {
    * @default userData
    */
   readonly firstNodeUserData?: string;
+  /**
+   * Resources whose creation, update or replacement replaces every instance
+   * of the pool in the same apply (`replace_triggered_by`), e.g. the
+   * `terraform_data` holding the servers' restore. Adding one to running
+   * instances replaces them at once.
+   * @default - none: instances are replaced one by one, by hand
+   */
+  readonly replaceTriggeredBy?: TerraformResource[];
 }
 
 /** One node of a pool: its port exists from construction, its instance after `launch`. */
@@ -184,6 +192,12 @@ export class NodePool extends Construct {
           lifecycle: {
             ignoreChanges: [...NodePool.IMMUTABLE_ATTRIBUTES],
             ...(p.preventDestroy ? { preventDestroy: true } : {}),
+            // Bare addresses: cdktf renders a resource as "${type.name}", which
+            // OpenTofu refuses in JSON's replace_triggered_by ("Invalid
+            // character"); restore-trigger.test.ts runs it through tofu.
+            ...(props.replaceTriggeredBy?.length
+              ? { replaceTriggeredBy: props.replaceTriggeredBy.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`) }
+              : {}),
           },
         }),
     );

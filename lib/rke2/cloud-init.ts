@@ -153,12 +153,22 @@ function rke2NeedsGuard(): string {
   return ['[Unit]', `Requires=${METADATA_GUARD_UNIT}`, `After=${METADATA_GUARD_UNIT}`, ''].join('\n');
 }
 
-/** Scheduled etcd snapshots, kept locally and in S3-compatible object storage. */
+/**
+ * Scheduled etcd snapshots, kept locally on each server and uploaded to
+ * S3-compatible object storage. RKE2 prunes the two places separately
+ * (`etcd-snapshot-retention` locally, `etcd-s3-retention` in the bucket), and
+ * each server prunes only its own snapshots (their names carry the node name).
+ */
 export interface Rke2EtcdSnapshots {
   /** Cron expression (5 fields), e.g. `0 *\/6 * * *`. */
   readonly schedule: string;
-  /** Snapshots to keep (locally and in S3). */
+  /** Snapshots of each server kept in object storage (RKE2 `etcd-s3-retention`). */
   readonly retention: number;
+  /**
+   * Snapshots kept on each server's disk (RKE2 `etcd-snapshot-retention`).
+   * @default Rke2EtcdSnapshots retention (RKE2's own default is 5)
+   */
+  readonly localRetention?: number;
   readonly s3: {
     /** S3 endpoint host, without scheme, e.g. `s3.pub1.infomaniak.cloud`. */
     readonly endpoint: string;
@@ -171,6 +181,39 @@ export interface Rke2EtcdSnapshots {
     /** EC2-style secret key (token; sensitive). */
     readonly secretKey: string;
   };
+}
+
+/**
+ * Container registry mirrors (RKE2's `/etc/rancher/rke2/registries.yaml`,
+ * docs.rke2.io/install/private_registry): containerd pulls from the mirror's
+ * endpoints first and falls back to the upstream registry.
+ */
+export interface Rke2Registries {
+  /** By upstream registry (`docker.io`, `quay.io`, `*`). */
+  readonly mirrors: Readonly<Record<string, Rke2RegistryMirror>>;
+  /**
+   * Credentials and TLS by registry host (a mirror's host, or an upstream).
+   * @default - anonymous pulls
+   */
+  readonly configs?: Readonly<Record<string, Rke2RegistryConfig>>;
+}
+
+export interface Rke2RegistryMirror {
+  /** Mirror URLs (`https://harbor.example.ch`), tried in order. */
+  readonly endpoint: readonly string[];
+  /**
+   * containerd's path rewrites (regular expression to replacement), e.g.
+   * `{ '^(.*)$': 'dockerhub-proxy/$1' }` for a Harbor proxy-cache project.
+   * @default - none
+   */
+  readonly rewrite?: Readonly<Record<string, string>>;
+}
+
+export interface Rke2RegistryConfig {
+  /** Basic-auth user, e.g. a Harbor robot account or a GitLab deploy token user. */
+  readonly username: string;
+  /** Its password (a token: a sensitive variable; never a literal). */
+  readonly password: string;
 }
 
 /** A Kubernetes manifest a server writes to {@link RKE2_MANIFESTS_DIR}. */
@@ -272,11 +315,24 @@ export interface Rke2NodeInput {
    * Bootstrap server only: before its first start, restore etcd from this snapshot
    * (a file name in the backup bucket, e.g. `etcd-snapshot-webhost-production-server-1-1764288000`)
    * with `rke2 server --cluster-reset --cluster-reset-restore-path`, reading the S3
-   * settings and token from its config. runcmd runs once per instance, so the reset
-   * happens on that VM's first boot only.
+   * settings and token from its config. The boot script runs once per instance, so
+   * the reset happens on that VM's first boot only; a failed restore stops the boot
+   * before RKE2 is started (see {@link rke2BootScript}).
    * @default - a new, empty cluster
    */
   readonly restoreSnapshot?: string;
+  /**
+   * SHA-256 of the release's `sha256sum-amd64.txt`: when set, the boot refuses
+   * any other checksum file, so the tarball's checksum is pinned too.
+   * @default - the checksum file is trusted as GitHub serves it (over TLS)
+   */
+  readonly releaseChecksumsSha256?: string;
+  /**
+   * Registry mirrors and their credentials, written to
+   * `/etc/rancher/rke2/registries.yaml` (0600) on every node.
+   * @default - none: images come from their upstream registries
+   */
+  readonly registries?: Rke2Registries;
 }
 
 /** Matches one cdktf string token marker. */
@@ -434,6 +490,10 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
     if (!Number.isInteger(snapshots.retention) || snapshots.retention < 1) {
       bad('etcdSnapshots.retention', snapshots.retention, 'must be a whole number of snapshots, at least 1');
     }
+    const local = snapshots.localRetention;
+    if (local !== undefined && (!Number.isInteger(local) || local < 1)) {
+      bad('etcdSnapshots.localRetention', local, 'must be a whole number of snapshots, at least 1');
+    }
     const { endpoint, bucket, folder } = snapshots.s3;
     if (literal(endpoint) && !HOST_NAME.test(endpoint)) {
       bad('etcdSnapshots.s3.endpoint', endpoint, 'must be a host name without scheme or path, e.g. s3.pub1.infomaniak.cloud');
@@ -443,6 +503,10 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
       bad('etcdSnapshots.s3.folder', folder, 'must not start or end with /');
     }
   }
+  if (input.releaseChecksumsSha256 !== undefined && !SHA256_HEX.test(input.releaseChecksumsSha256)) {
+    bad('releaseChecksumsSha256', input.releaseChecksumsSha256, 'must be 64 lower-case hex digits (sha256sum of sha256sum-amd64.txt)');
+  }
+  problems.push(...registriesProblems(input.registries));
   const names = new Set<string>();
   (input.manifests ?? []).forEach((manifest, i) => {
     if (!MANIFEST_NAME.test(manifest.name)) {
@@ -451,6 +515,55 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
     if (names.has(manifest.name)) bad(`manifests[${i}].name`, manifest.name, 'is used twice');
     names.add(manifest.name);
   });
+  return problems;
+}
+
+/** Registry host as containerd names it: `docker.io`, `harbor.example.ch:8443`, or `*`. */
+const REGISTRY_HOST = /^(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?)$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function registriesProblems(registries: Rke2Registries | undefined): string[] {
+  if (!registries) return [];
+  const problems: string[] = [];
+  const bad = (field: string, value: unknown, message: string) =>
+    problems.push(`${field}: ${JSON.stringify(value)}: ${message}`);
+  const mirrors = Object.entries(registries.mirrors);
+  if (mirrors.length === 0) problems.push('registries.mirrors: {}: list at least one mirror, or leave registries out');
+  for (const [registry, mirror] of mirrors) {
+    const at = `registries.mirrors.${registry}`;
+    if (!REGISTRY_HOST.test(registry)) bad(at, registry, 'must be a registry host such as docker.io, or *');
+    if (mirror.endpoint.length === 0) bad(`${at}.endpoint`, [], 'needs at least one https:// endpoint');
+    mirror.endpoint.forEach((url, i) => {
+      if (!literal(url)) return;
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(url);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || parsed.protocol !== 'https:' || parsed.search || parsed.hash || parsed.username) {
+        bad(`${at}.endpoint[${i}]`, url, 'must be an https:// URL without query or credentials');
+      }
+    });
+    for (const [pattern, replacement] of Object.entries(mirror.rewrite ?? {})) {
+      try {
+        new RegExp(pattern);
+      } catch {
+        bad(`${at}.rewrite`, pattern, 'is not a valid regular expression');
+      }
+      if (replacement.length === 0) bad(`${at}.rewrite.${pattern}`, replacement, 'must not be empty');
+    }
+  }
+  for (const [host, config] of Object.entries(registries.configs ?? {})) {
+    const at = `registries.configs.${host}`;
+    if (host === '*' || !REGISTRY_HOST.test(host)) bad(at, host, 'must be a registry host such as harbor.example.ch');
+    if (literal(config.username) && !/^[^\s:]+$/.test(config.username)) {
+      bad(`${at}.username`, config.username, 'must be a user name without spaces or colons');
+    }
+    if (literal(config.password)) {
+      problems.push(`${at}.password: (literal): must come from a sensitive variable (a token), never a literal in code or config`);
+    }
+  }
   return problems;
 }
 
@@ -524,8 +637,13 @@ function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
     const snapshots = input.etcdSnapshots;
     if (snapshots) {
       config['etcd-snapshot-schedule-cron'] = yamlSafe(snapshots.schedule);
-      config['etcd-snapshot-retention'] = snapshots.retention;
+      // Local and object-storage copies are pruned separately: without
+      // etcd-s3-retention the bucket would keep RKE2's default of 5.
+      config['etcd-snapshot-retention'] = snapshots.localRetention ?? snapshots.retention;
       config['etcd-s3'] = true;
+      config['etcd-s3-retention'] = snapshots.retention;
+      // Infomaniak's S3 serves path-style URLs; the default 'auto' guesses from the endpoint.
+      config['etcd-s3-bucket-lookup-type'] = 'path';
       config['etcd-s3-endpoint'] = yamlSafe(snapshots.s3.endpoint);
       config['etcd-s3-region'] = yamlSafe(snapshots.s3.region);
       config['etcd-s3-bucket'] = yamlSafe(snapshots.s3.bucket);
@@ -542,39 +660,166 @@ function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
   return config;
 }
 
-/** The runcmd steps: host preparation, pinned install, service start. */
-function runcmd(input: Rke2NodeInput): Array<string | string[]> {
-  const service = input.role === 'server' ? 'rke2-server.service' : 'rke2-agent.service';
-  const steps: Array<string | string[]> = [];
+/** The boot script every node runs once, from runcmd. */
+export const RKE2_BOOT_SCRIPT_PATH = '/usr/local/sbin/rke2-boot';
+/** Where the boot script records its progress: `done`, or `failed` with the step that failed. */
+export const RKE2_BOOT_STATE_DIR = '/var/lib/rke2-boot';
+/** The boot script's own log (the steps' output is in /var/log/cloud-init-output.log). */
+export const RKE2_BOOT_LOG = '/var/log/rke2-boot.log';
+/** RKE2's registry configuration. */
+export const RKE2_REGISTRIES_PATH = '/etc/rancher/rke2/registries.yaml';
+/** Where the release artifacts come from: the release's GitHub assets. */
+export const RKE2_RELEASES_URL = 'https://github.com/rancher/rke2/releases/download';
+/** The release artifacts the boot downloads (amd64: every Infomaniak flavor is x86_64). */
+export const RKE2_TARBALL = 'rke2.linux-amd64.tar.gz';
+export const RKE2_CHECKSUMS = 'sha256sum-amd64.txt';
+
+/** A single-quoted shell word (the values are checked beforehand; this is belt and braces). */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The boot of an RKE2 node as one POSIX shell script, run by runcmd.
+ *
+ * runcmd runs its items in one `sh` script without `-e`: a failing item does
+ * not stop the next, so a failed install or restore would still reach
+ * `systemctl enable --now`. This script runs with `set -eu`: the first failing
+ * command ends it, nothing after it runs and RKE2 is never started. On failure
+ * it writes the failed step to `/var/lib/rke2-boot/failed`, logs it to
+ * `/var/log/rke2-boot.log` and the console (`openstack console log show`), and
+ * exits non-zero, so that cloud-init reports an error (`cloud-init status`).
+ *
+ * Steps: the metadata guard; the CIS host preparation; the pinned release
+ * downloaded from its GitHub assets, the checksum file checked against its
+ * pinned SHA-256 (when given) and the tarball against the checksum file, then
+ * unpacked into /usr/local (what RKE2's install.sh does for a tarball install,
+ * without running an unpinned script); on a restoring bootstrap server the
+ * restore (`rke2 server --cluster-reset --cluster-reset-restore-path`), which
+ * stops on any error, leaving nothing running (`rke2-killall.sh`); then the
+ * service start.
+ *
+ * `RKE2_BOOT_ROOT` prefixes every path the script writes (empty on a node);
+ * the tests run the rendered script in a sandbox directory with it.
+ */
+export function rke2BootScript(input: Rke2NodeInput): string {
+  const server = input.role === 'server';
+  const service = server ? 'rke2-server.service' : 'rke2-agent.service';
+  const releaseUrl = `${RKE2_RELEASES_URL}/${encodeURIComponent(input.version)}`;
+  const lines: string[] = [
+    '#!/bin/sh',
+    `# The first boot of an RKE2 ${input.role}, written by the platform's cloud-init builder.`,
+    '# It stops at the first failing command: RKE2 is then never started, the',
+    `# failed step is in ${RKE2_BOOT_STATE_DIR}/failed and ${RKE2_BOOT_LOG}, and the exit is non-zero.`,
+    'set -eu',
+    'ROOT=$(printenv RKE2_BOOT_ROOT || true)',
+    `STATE=$ROOT${RKE2_BOOT_STATE_DIR}`,
+    `LOG=$ROOT${RKE2_BOOT_LOG}`,
+    'RKE2=$ROOT/usr/local/bin/rke2',
+    'STEP=start',
+    'mkdir -p "$STATE" "$(dirname "$LOG")"',
+    'rm -f "$STATE/failed"',
+    'log() { echo "rke2-boot: $*"; echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >>"$LOG"; }',
+    'step() { STEP=$1; log "step $1"; }',
+    'finish() {',
+    '  rc=$?',
+    '  if [ "$rc" -ne 0 ]; then',
+    '    echo "$STEP" >"$STATE/failed"',
+    `    log "FAILED at step $STEP (exit $rc): nothing after it ran and ${service} was not started"`,
+    '  fi',
+    '}',
+    'trap finish EXIT',
+    'if [ -e "$STATE/done" ]; then log "already booted"; exit 0; fi',
+    '',
+  ];
   if (input.blockMetadataService ?? true) {
-    // First, before anything that could be exposed starts on this node.
-    steps.push(['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', METADATA_GUARD_UNIT]);
+    lines.push(
+      '# First, before anything that could be exposed starts on this node.',
+      'step metadata-guard',
+      'systemctl daemon-reload',
+      `systemctl enable --now ${METADATA_GUARD_UNIT}`,
+      '',
+    );
   }
   if (input.cisProfile ?? true) {
     // The CIS profile makes RKE2 exit at start unless these hold (docs.rke2.io hardening
     // guide): kernel parameters applied, and on servers an `etcd` system user and group.
-    steps.push(['sysctl', '--system']);
-    if (input.role === 'server') {
-      steps.push(['sh', '-c', 'id -u etcd >/dev/null 2>&1 || useradd -r -U -c "etcd user" -s /sbin/nologin -M etcd']);
-    }
+    lines.push('step cis-host', 'sysctl --system');
+    if (server) lines.push('id -u etcd >/dev/null 2>&1 || useradd -r -U -c "etcd user" -s /sbin/nologin -M etcd');
+    lines.push('');
   }
-  // The official install script, with the release pinned; it verifies the tarball
-  // against the release's checksums. Downloaded first (with retries) so that a network
-  // hiccup fails the step instead of running a truncated script.
-  steps.push([
-    'sh',
-    '-c',
-    'curl -sfL --retry 10 --retry-delay 5 --retry-all-errors https://get.rke2.io -o /run/rke2-install.sh && ' +
-      `INSTALL_RKE2_VERSION=${input.version} INSTALL_RKE2_TYPE=${input.role} sh /run/rke2-install.sh`,
-  ]);
+  const pin = input.releaseChecksumsSha256;
+  lines.push(
+    `# RKE2 ${input.version} from its release assets; curl fails on HTTP errors and retries.`,
+    'step download',
+    '[ "$(uname -m)" = x86_64 ] || { log "not an x86_64 machine: the amd64 release does not run here"; exit 1; }',
+    'DL=$STATE/download',
+    'mkdir -p "$DL"',
+    `curl -fsSL --retry 10 --retry-delay 5 --retry-all-errors -o "$DL/${RKE2_CHECKSUMS}" ${shellQuote(`${releaseUrl}/${RKE2_CHECKSUMS}`)}`,
+    `curl -fsSL --retry 10 --retry-delay 5 --retry-all-errors -o "$DL/${RKE2_TARBALL}" ${shellQuote(`${releaseUrl}/${RKE2_TARBALL}`)}`,
+    '',
+    'step verify',
+    ...(pin
+      ? [
+          '# The checksum file is the one pinned in the config (releaseChecksumsSha256).',
+          `echo "${pin}  $DL/${RKE2_CHECKSUMS}" | sha256sum -c -`,
+        ]
+      : ['# No pin configured: the checksum file is trusted as the release serves it (HTTPS).']),
+    `SUM=$(grep -E '^[0-9a-f]{64}  ${RKE2_TARBALL.replace(/\./g, '\\.')}$' "$DL/${RKE2_CHECKSUMS}") || { log "${RKE2_CHECKSUMS} lists no ${RKE2_TARBALL}"; exit 1; }`,
+    '[ "$(echo "$SUM" | wc -l)" -eq 1 ] || { log "' + RKE2_CHECKSUMS + ' lists ' + RKE2_TARBALL + ' more than once"; exit 1; }',
+    '(cd "$DL" && echo "$SUM" | sha256sum -c -)',
+    '',
+    'step install',
+    'mkdir -p "$ROOT/usr/local"',
+    `tar -xzf "$DL/${RKE2_TARBALL}" -C "$ROOT/usr/local"`,
+    '[ -x "$RKE2" ] || { log "the tarball holds no bin/rke2"; exit 1; }',
+    'rm -rf "$DL"',
+    '# The tarball brings the units (/usr/local/lib/systemd/system): reload so that they and our drop-ins count.',
+    'systemctl daemon-reload',
+    '',
+  );
   if (input.restoreSnapshot !== undefined) {
-    // Restores etcd from the bucket named in config.yaml (etcd-s3-*), then exits;
-    // the normal start below brings the restored cluster up.
-    steps.push(['rke2', 'server', '--cluster-reset', `--cluster-reset-restore-path=${input.restoreSnapshot}`]);
+    lines.push(
+      `# Restore etcd from ${input.restoreSnapshot} in the bucket named in config.yaml (etcd-s3-*),`,
+      '# then exit (RKE2 exits 0 once etcd runs restored). On any error, stop what it started.',
+      'step restore',
+      `if ! "$RKE2" server --cluster-reset --cluster-reset-restore-path=${shellQuote(input.restoreSnapshot)}; then`,
+      '  log "restore failed: stopping every RKE2 process it started"',
+      '  "$ROOT/usr/local/bin/rke2-killall.sh" || true',
+      '  exit 1',
+      'fi',
+      '',
+    );
   }
-  // The install script adds the unit file: reload so that it and its drop-ins count.
-  steps.push(['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', service]);
-  return steps;
+  lines.push(
+    'step start',
+    `systemctl enable --now ${service}`,
+    'touch "$STATE/done"',
+    'log "done"',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** RKE2's registries.yaml for `registries`, as an object (passwords wrapped by `yamlSafe`). */
+function registriesYaml(registries: Rke2Registries): Record<string, unknown> {
+  const mirrors = Object.fromEntries(
+    Object.entries(registries.mirrors).map(([registry, mirror]) => [
+      registry,
+      { endpoint: [...mirror.endpoint], ...(mirror.rewrite ? { rewrite: { ...mirror.rewrite } } : {}) },
+    ]),
+  );
+  const configs = Object.entries(registries.configs ?? {});
+  return {
+    mirrors,
+    ...(configs.length
+      ? {
+          configs: Object.fromEntries(
+            configs.map(([host, c]) => [host, { auth: { username: yamlSafe(c.username), password: yamlSafe(c.password) } }]),
+          ),
+        }
+      : {}),
+  };
 }
 
 /**
@@ -611,10 +856,12 @@ export function rke2CloudConfig(input: Rke2NodeInput): string {
   for (const manifest of input.manifests ?? []) {
     files.push(writeFile(`${RKE2_MANIFESTS_DIR}/${manifest.name}.yaml`, '0600', manifest.content));
   }
+  if (input.registries) files.push(writeFile(RKE2_REGISTRIES_PATH, '0600', toYaml(registriesYaml(input.registries))));
+  files.push(writeFile(RKE2_BOOT_SCRIPT_PATH, '0700', rke2BootScript(input)));
   const guard = input.blockMetadataService ?? true;
   // nftables ships with Ubuntu's server images; installing it makes sure (a no-op where present).
   const packages = guard ? { package_update: true, packages: ['nftables'] } : {};
-  const document = `#cloud-config\n${toYaml({ ...packages, write_files: files, runcmd: runcmd(input) })}`;
+  const document = `#cloud-config\n${toYaml({ ...packages, write_files: files, runcmd: [[RKE2_BOOT_SCRIPT_PATH]] })}`;
   // Outside tokens, Terraform must see no template sequence: it would interpolate it.
   const outsideTokens = document.replace(TOKEN_MARKER, '');
   if (/[$%]\{/.test(outsideTokens)) {

@@ -1,4 +1,4 @@
-import { DataResource, Fn, TerraformOutput } from 'cdktf';
+import { DataResource, Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { DataOpenstackImagesImageV2 } from '../../.gen/providers/openstack/data-openstack-images-image-v2';
@@ -16,6 +16,7 @@ import {
   platformDeployerBindingManifest,
   rke2CloudConfig,
   type Rke2NodeInput,
+  type Rke2Registries,
 } from './cloud-init';
 import { ClusterPki, PLATFORM_DEPLOYERS_GROUP } from './pki';
 
@@ -60,6 +61,11 @@ export class Rke2Cluster extends Construct {
   readonly ingressLoadBalancer: LoadBalancer;
   readonly servers: NodePool;
   readonly agentPools: readonly NodePool[];
+  /**
+   * While `backups.restore` is set, the `terraform_data` holding it: the
+   * servers are replaced, all in one apply, when it is created or changes.
+   */
+  readonly serversRestore?: DataResource;
   /** `https://<API floating IP>:6443`. */
   readonly apiEndpoint: string;
   /** PEM of the CA that signs the API server's certificate. */
@@ -126,8 +132,9 @@ export class Rke2Cluster extends Construct {
         subnetId: (role === 'server' ? this.network.serversSubnet : this.network.agentsSubnet).id,
         securityGroupIds: [(role === 'server' ? this.securityGroups.servers : this.securityGroups.agents).id],
         tags,
-        // Replacing the only server loses etcd: only a snapshot restore may (README, Operations).
-        preventDestroy: role === 'server' && spec.count === 1,
+        // Replacing the only server loses etcd: only a snapshot restore may (README,
+        // Operations), so the guard is lifted while backups.restore is set.
+        preventDestroy: role === 'server' && spec.count === 1 && cluster.backups.restore === undefined,
       });
     this.servers = pool('Servers', 'server', 'server', cluster.servers);
     this.agentPools = cluster.agentPools.map((spec) => pool(`AgentPool-${spec.name}`, spec.name, 'agent', spec));
@@ -152,7 +159,10 @@ export class Rke2Cluster extends Construct {
           memberPort: SUPERVISOR_PORT,
           protocol: 'TCP',
           allowedCidrs: [cluster.network.cidr],
-          monitor: { type: 'TCP' },
+          // RKE2 opens 9345 before a joining server's API and etcd are up: a
+          // node that joins through a server still joining fails. Only a
+          // server whose API (6443) answers is a supervisor to join through.
+          monitor: { type: 'TCP', port: API_PORT },
         },
       ],
       members: this.servers.nodes.map((n) => ({ name: n.name, address: n.address, subnetId: this.network.serversSubnet.id })),
@@ -199,6 +209,8 @@ export class Rke2Cluster extends Construct {
       cloudProviderName: 'external' as const,
       clusterCidr: cluster.kubernetes.podCidr,
       serviceCidr: cluster.kubernetes.serviceCidr,
+      releaseChecksumsSha256: cluster.kubernetes.releaseChecksumsSha256,
+      registries: this.registries(cluster),
     };
     const server: Rke2NodeInput = {
       ...common,
@@ -213,6 +225,7 @@ export class Rke2Cluster extends Construct {
       etcdSnapshots: {
         schedule: cluster.backups.etcdSnapshotSchedule,
         retention: cluster.backups.etcdSnapshotRetention,
+        localRetention: cluster.backups.localSnapshotRetention,
         s3: {
           endpoint: this.backups.s3EndpointHost,
           region: cloud.region,
@@ -229,15 +242,28 @@ export class Rke2Cluster extends Construct {
         { name: 'platform-deployers', content: platformDeployerBindingManifest(PLATFORM_DEPLOYERS_GROUP) },
       ],
     };
+    // While backups.restore is set, a terraform_data holds it and every server
+    // names it in replace_triggered_by: setting restore (the terraform_data is
+    // created) or changing it (updated) replaces all servers in that one apply,
+    // as RKE2's restore wants it: server 1 restores, the others join it with
+    // empty datastores. Only while it is set: adding a trigger to running
+    // servers replaces them (OpenTofu counts the new resource as a change),
+    // and removing restore afterwards destroys only the terraform_data.
+    // Agents never refer to it. Proven with real OpenTofu: restore-trigger.test.ts.
+    const restore = cluster.backups.restore;
+    this.serversRestore = restore
+      ? new DataResource(this, 'ServersRestore', { input: { snapshot: restore.snapshot, generation: restore.generation } })
+      : undefined;
     this.servers.launch({
       userData: rke2CloudConfig(server),
-      // Until the cluster has formed, server 1 initializes it with the
-      // pre-created CAs; afterwards (servers.bootstrapped) a replacement of
+      // Until the cluster has formed (or while a restore rebuilds it), server 1
+      // initializes it with the pre-created CAs, restoring the snapshot of
+      // backups.restore; afterwards (servers.bootstrapped) a replacement of
       // server 1 joins like the others. Running servers ignore the change.
       firstNodeUserData: cluster.servers.bootstrapped ? undefined : rke2CloudConfig({
         ...server,
         serverUrl: undefined,
-        restoreSnapshot: cluster.backups.restoreSnapshot,
+        restoreSnapshot: restore?.snapshot,
         caFiles: {
           serverCa: this.pki.serverCa,
           clientCa: this.pki.clientCa,
@@ -247,6 +273,7 @@ export class Rke2Cluster extends Construct {
           serviceAccountKey: this.pki.serviceAccountKeyPem,
         },
       }),
+      replaceTriggeredBy: this.serversRestore ? [this.serversRestore] : undefined,
     });
     cluster.agentPools.forEach((spec, index) =>
       this.agentPools[index].launch({
@@ -275,6 +302,32 @@ export class Rke2Cluster extends Construct {
       certPem: this.pki.admin.certPem,
       keyPem: this.pki.admin.keyPem,
     });
+  }
+
+  /**
+   * The registry mirrors of every node, with each password read from the
+   * sensitive variable the config names (declared once per stack): the
+   * password never appears in the config or the synthesized JSON.
+   */
+  private registries(cluster: EnvironmentConfig): Rke2Registries | undefined {
+    const config = cluster.registries;
+    if (!config) return undefined;
+    const stack = TerraformStack.of(this);
+    const password = (name: string) =>
+      ((stack.node.tryFindChild(name) as TerraformVariable | undefined) ??
+        new TerraformVariable(stack, name, {
+          type: 'string',
+          sensitive: true,
+          nullable: false,
+          description: `Password of a container registry mirror of the nodes (registries in the platform config); set TF_VAR_${name} from your secret store.`,
+        })
+      ).stringValue;
+    return {
+      mirrors: config.mirrors,
+      configs: Object.fromEntries(
+        Object.entries(config.configs).map(([host, c]) => [host, { username: c.auth.username, password: password(c.auth.passwordVariable) }]),
+      ),
+    };
   }
 
   /**
