@@ -17,6 +17,7 @@ import {
   rke2CloudConfig,
   type Rke2NodeInput,
 } from './cloud-init';
+import { MAX_PODS_PER_NODE } from './kubelet';
 import { ClusterPki, PLATFORM_DEPLOYERS_GROUP } from './pki';
 
 export interface Rke2ClusterProps {
@@ -258,6 +259,9 @@ export class Rke2Cluster extends Construct {
           serverUrl: joinUrl,
           nodeLabels: spec.labels,
           nodeTaints: spec.taints,
+          // An autoscaled pool's capacity is counted at synth (lib/sites/capacity.ts): pin what is counted.
+          // Fixed pools keep their user data as it was (the kubelet's default is the same 110).
+          ...(spec.autoscaling ? { maxPods: MAX_PODS_PER_NODE } : {}),
         }),
       }),
     );
