@@ -15,3 +15,10 @@ export const MAX_PODS_PER_NODE = 110;
 
 /** The prefix length of the pod range each node gets from Cilium's cluster-pool IPAM (RKE2's default). */
 export const CILIUM_NODE_POD_CIDR_PREFIX = 24;
+
+/**
+ * Output of a cluster stack with autoscaled pools, `{ <pool>: { min_nodes,
+ * max_nodes } }`: what npm run cost prices each pool's range from. Here, in a
+ * module without imports, so that the estimator reads it without loading cdktf.
+ */
+export const AUTOSCALED_POOLS_OUTPUT = 'autoscaled_pools';

@@ -17,7 +17,7 @@ import {
   rke2CloudConfig,
   type Rke2NodeInput,
 } from './cloud-init';
-import { MAX_PODS_PER_NODE } from './kubelet';
+import { AUTOSCALED_POOLS_OUTPUT, MAX_PODS_PER_NODE } from './kubelet';
 import { ClusterPki, PLATFORM_DEPLOYERS_GROUP } from './pki';
 
 export interface Rke2ClusterProps {
@@ -61,6 +61,8 @@ export class Rke2Cluster extends Construct {
   readonly ingressLoadBalancer: LoadBalancer;
   readonly servers: NodePool;
   readonly agentPools: readonly NodePool[];
+  /** The autoscaled pools' ranges, by pool name (none: every pool is fixed). */
+  readonly autoscaledPools: Readonly<Record<string, { readonly minNodes: number; readonly maxNodes: number }>>;
   /** `https://<API floating IP>:6443`. */
   readonly apiEndpoint: string;
   /** PEM of the CA that signs the API server's certificate. */
@@ -132,6 +134,9 @@ export class Rke2Cluster extends Construct {
       });
     this.servers = pool('Servers', 'server', 'server', cluster.servers);
     this.agentPools = cluster.agentPools.map((spec) => pool(`AgentPool-${spec.name}`, spec.name, 'agent', spec));
+    this.autoscaledPools = Object.fromEntries(
+      cluster.agentPools.flatMap((spec) => (spec.autoscaling ? [[spec.name, { ...spec.autoscaling }] as const] : [])),
+    );
 
     this.apiLoadBalancer = new LoadBalancer(this, 'ApiLoadBalancer', {
       name: `${name}-api`,
@@ -307,6 +312,16 @@ export class Rke2Cluster extends Construct {
       value: [this.servers, ...this.agentPools].flatMap((pool) => pool.rolloutLines()).join('\n'),
       description: 'One line per node for scripts/roll-nodes.sh: role pool name instance-address flavor-now flavor-configured',
     });
+    // Only where a pool autoscales, so that fixed clusters' JSON stays as it was. npm run cost
+    // reads it to price each autoscaled pool up to its maximum.
+    if (Object.keys(this.autoscaledPools).length > 0) {
+      new TerraformOutput(scope, AUTOSCALED_POOLS_OUTPUT, {
+        value: Object.fromEntries(
+          Object.entries(this.autoscaledPools).map(([pool, range]) => [pool, { min_nodes: range.minNodes, max_nodes: range.maxNodes }]),
+        ),
+        description: 'Autoscaled agent pools: OpenTofu makes min_nodes; the cluster-autoscaler may add nodes up to max_nodes',
+      });
+    }
     new TerraformOutput(scope, 'backup_buckets', {
       value: this.backups.bucketNames,
       description: 'Object storage containers (S3 buckets) of this cluster',
