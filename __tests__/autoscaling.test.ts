@@ -85,3 +85,15 @@ function decodeAll(text: string): string {
   const chunks = [...text.matchAll(/content: ([A-Za-z0-9+/=]{40,})/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'));
   return [text, ...chunks].join('\n');
 }
+
+test('synth says that an autoscaled pool stays at its floor while the cluster side is not deployed', () => {
+  const { autoscalingNotices } = require('../lib/platform/autoscaling') as typeof import('../lib/platform/autoscaling');
+  expect(autoscalingNotices(parsePlatformConfig(defaultText, 'platform.yaml'))).toEqual([]);
+  const config = configWith((c) => {
+    delete c.environments.production.agentPools[0].count;
+    c.environments.production.agentPools[0].autoscaling = { minNodes: 6, maxNodes: 12 };
+  });
+  expect(autoscalingNotices(config)).toEqual([
+    'warning: environments.production.agentPools[0] (web): autoscaling 6 to 12: OpenTofu makes the 6 nodes of the floor; the cluster side that adds nodes (Cluster API and cluster-autoscaler) is not deployed by this version, so the pool stays at 6 until it is (cost and capacity already count up to 12)',
+  ]);
+});

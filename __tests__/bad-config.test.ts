@@ -368,6 +368,15 @@ describe('bad input names the file, the field, the value and the fix', () => {
       },
       "platform.yaml: cloud.quotas.instances: (missing): the nodes of all environments at their largest (fixed pools at count, autoscaled pools at maxNodes, servers) need 52 instances, over the project's quota of 50; lower a count or maxNodes, or have Infomaniak raise the quota and set cloud.quotas.instances to it",
     ],
+    [
+      // A /22 holds 4 node ranges of /24; 1 server + 2 agents at most 5.
+      'more nodes at the maximum than the pod range has per-node ranges',
+      (c) => {
+        c.environments.test.kubernetes = { podCidr: '10.42.0.0/22' };
+        autoscale(c.environments.test.agentPools[0], { minNodes: 2, maxNodes: 4 });
+      },
+      'platform.yaml: environments.test.kubernetes.podCidr: "10.42.0.0/22": holds 4 node ranges of /24 (Cilium\'s pod range per node), but the cluster may have 5 nodes (servers, counts and maxNodes); use a larger pod range or fewer nodes',
+    ],
     // removed fields: an old config says what became of them, not "unknown field"
     [
       'SSH admin networks (removed)',

@@ -10,6 +10,7 @@ import {
 
 import { PlatformLayerConfigSchema } from '../platform/config';
 import { INFOMANIAK_DEFAULT_QUOTAS, quotaProblems, type ProjectQuotas } from './quotas';
+import { CILIUM_NODE_POD_CIDR_PREFIX } from '../rke2/kubelet';
 import type { EnvironmentName } from './environments';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from './environments';
@@ -295,6 +296,21 @@ const EnvironmentSchema = z
         message:
           'only a bootstrap server restores; set servers.bootstrapped: false while restoring, true again once the cluster is back',
       });
+    }
+    // Cilium's cluster-pool IPAM gives each node a /24 of the pod range (RKE2's default): every node at the maximum needs one.
+    const podPrefix = Number(env.kubernetes.podCidr.split('/')[1]);
+    if (Number.isInteger(podPrefix) && podPrefix <= CILIUM_NODE_POD_CIDR_PREFIX) {
+      const ranges = 2 ** (CILIUM_NODE_POD_CIDR_PREFIX - podPrefix);
+      const nodes = env.servers.count + env.agentPools.reduce((n, p) => n + (p.autoscaling?.maxNodes ?? p.count), 0);
+      if (nodes > ranges) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kubernetes', 'podCidr'],
+          message:
+            `holds ${ranges} node ranges of /${CILIUM_NODE_POD_CIDR_PREFIX} (Cilium's pod range per node), but the cluster may have ` +
+            `${nodes} nodes (servers, counts and maxNodes); use a larger pod range or fewer nodes`,
+        });
+      }
     }
     const seen = new Set<string>();
     env.agentPools.forEach((pool, index) => {
