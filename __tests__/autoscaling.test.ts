@@ -97,3 +97,22 @@ test('synth says that an autoscaled pool stays at its floor while the cluster si
     'warning: environments.production.agentPools[0] (web): autoscaling 6 to 12: OpenTofu makes the 6 nodes of the floor; the cluster side that adds nodes (Cluster API and cluster-autoscaler) is not deployed by this version, so the pool stays at 6 until it is (cost and capacity already count up to 12)',
   ]);
 });
+
+test('a max-pods that no per-node /24 holds is refused by the cloud-init builder', () => {
+  const { rke2NodeInputProblems } = require('../lib/rke2/cloud-init') as typeof import('../lib/rke2/cloud-init');
+  const problems = (maxPods: number) =>
+    rke2NodeInputProblems({
+      role: 'agent',
+      version: 'v1.34.3+rke2r3',
+      token: 'K10sample::node:agent-secret',
+      serverUrl: 'https://10.30.0.10:9345',
+      cni: 'cilium',
+      cloudProviderName: 'external',
+      clusterCidr: '10.42.0.0/16',
+      serviceCidr: '10.43.0.0/16',
+      maxPods,
+    } as unknown as Parameters<typeof rke2NodeInputProblems>[0]).filter((p) => p.startsWith('maxPods'));
+  expect(problems(110)).toEqual([]);
+  expect(problems(300)).toEqual(['maxPods: 300: must be a whole number from 1 to 250 (a /24 of pod addresses per node)']);
+  expect(problems(0)).toHaveLength(1);
+});
