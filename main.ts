@@ -3,14 +3,20 @@ import { GuardrailViolationError } from './lib/aspects';
 import { ConfigError, loadPlatformConfig } from './lib/config';
 import { CostEstimateError, summarizeStacks } from './lib/cost';
 import { OutputScanError, synthesizeAtomically } from './lib/output';
-import { catalogOptionsOf, loadSitesCatalog, SITE_ENVIRONMENTS } from './lib/sites/catalog';
+import { autoscalingNotices } from './lib/platform/autoscaling';
+import { capacityReport } from './lib/sites/capacity';
+import { catalogOptionsOf, loadSitesCatalog, SITE_ENVIRONMENTS, SitesCatalogError } from './lib/sites/catalog';
 import { shardNotices } from './lib/sites/sharding';
 import { buildPlatform } from './stacks';
 
 try {
   const { config } = loadPlatformConfig();
   // The catalog is checked against the platform config: its registries and the hosts the platform keeps.
-  const { catalog } = loadSitesCatalog(catalogOptionsOf(config));
+  const { catalog, file: catalogFile } = loadSitesCatalog(catalogOptionsOf(config));
+  // The catalog's minimum must fit the agent pools at their maximum; above 80% synth warns.
+  const capacity = capacityReport(config, catalog, catalogFile);
+  if (capacity.problems.length > 0) throw new SitesCatalogError(catalogFile, capacity.problems);
+  for (const line of [...capacity.warnings.map((w) => `warning: ${w}`), ...autoscalingNotices(config)]) console.warn(line);
   // Synthesizes into a sibling directory and swaps it in only when every check passed.
   const stale: string[] = [];
   const written = synthesizeAtomically(

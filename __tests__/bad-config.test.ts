@@ -15,6 +15,12 @@ function withChange(change: (config: any) => void): string {
   return stringify(config);
 }
 
+/** Turns a fixed pool into an autoscaled one. */
+function autoscale(pool: any, autoscaling: Record<string, unknown>): void {
+  delete pool.count;
+  pool.autoscaling = autoscaling;
+}
+
 const EXPRESSION_FIX =
   'OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); remove it: no field takes an expression, every value is plain text';
 
@@ -294,6 +300,82 @@ describe('bad input names the file, the field, the value and the fix', () => {
       'service range on the pod range',
       (c) => (c.environments.test.kubernetes = { serviceCidr: '10.42.0.0/16' }),
       'platform.yaml: environments.test.kubernetes.serviceCidr: "10.42.0.0/16": overlaps the pod range 10.42.0.0/16; pick a separate block',
+    ],
+    // autoscaled pools: autoscaling: { minNodes, maxNodes } instead of count
+    [
+      'autoscaled pool whose maximum is below its minimum',
+      (c) => autoscale(c.environments.production.agentPools[0], { minNodes: 6, maxNodes: 4 }),
+      'platform.yaml: environments.production.agentPools[0].autoscaling.maxNodes: 4: must be at least minNodes (6); raise maxNodes or lower minNodes',
+    ],
+    [
+      'autoscaled pool that can never grow',
+      (c) => autoscale(c.environments.production.agentPools[0], { minNodes: 6, maxNodes: 6 }),
+      'platform.yaml: environments.production.agentPools[0].autoscaling.maxNodes: 6: equals minNodes (6): the pool could never grow; raise maxNodes, or drop autoscaling and set count: 6',
+    ],
+    [
+      'autoscaled pool with a floor of zero',
+      (c) => autoscale(c.environments.test.agentPools[0], { minNodes: 0, maxNodes: 4 }),
+      'platform.yaml: environments.test.agentPools[0].autoscaling.minNodes: 0: an agent pool needs at least 1 node; raise minNodes or remove the pool',
+    ],
+    [
+      'autoscaled pool above the per-pool maximum',
+      (c) => autoscale(c.environments.test.agentPools[0], { minNodes: 2, maxNodes: 101 }),
+      'platform.yaml: environments.test.agentPools[0].autoscaling.maxNodes: 101: must be at most 100 per pool; add another pool',
+    ],
+    [
+      'autoscaled pool that keeps its count',
+      (c) => (c.environments.production.agentPools[0].autoscaling = { minNodes: 6, maxNodes: 12 }),
+      'platform.yaml: environments.production.agentPools[0].count: 6: an autoscaled pool has no fixed count (it runs autoscaling.minNodes to maxNodes); remove count',
+    ],
+    [
+      'pool with neither count nor autoscaling',
+      (c) => delete c.environments.production.agentPools[0].count,
+      'platform.yaml: environments.production.agentPools[0].count: (missing): required field is missing; add it (number), or give the pool autoscaling: { minNodes, maxNodes }',
+    ],
+    [
+      'autoscaling without its maximum',
+      (c) => autoscale(c.environments.production.agentPools[0], { minNodes: 6 }),
+      'platform.yaml: environments.production.agentPools[0].autoscaling.maxNodes: (missing): required field is missing; add it (number)',
+    ],
+    [
+      'unknown autoscaling field',
+      (c) => autoscale(c.environments.production.agentPools[0], { minNodes: 6, maxNodes: 12, scaleDownDelay: '10m' }),
+      'platform.yaml: environments.production.agentPools[0].autoscaling.scaleDownDelay: "10m": unknown field; remove it or fix its spelling',
+    ],
+    [
+      // The default config holds 18 instances and 88 vCPUs in all; the test pool's maximum adds 3 nodes.
+      'pools at their maximum over the project instance quota',
+      (c) => {
+        autoscale(c.environments.test.agentPools[0], { minNodes: 2, maxNodes: 5 });
+        c.cloud.quotas = { instances: 20 };
+      },
+      "platform.yaml: cloud.quotas.instances: 20: the nodes of all environments at their largest (fixed pools at count, autoscaled pools at maxNodes, servers) need 21 instances, over the project's quota of 20; lower a count or maxNodes, or have Infomaniak raise the quota and set cloud.quotas.instances to it",
+    ],
+    [
+      // Two more a8 nodes: 88 + 16 vCPUs.
+      'pools at their maximum over the project vCPU quota',
+      (c) => {
+        autoscale(c.environments.production.agentPools[0], { minNodes: 6, maxNodes: 8 });
+        c.cloud.quotas = { cores: 100 };
+      },
+      "platform.yaml: cloud.quotas.cores: 100: the nodes of all environments at their largest (fixed pools at count, autoscaled pools at maxNodes, servers) need 104 vCPUs, over the project's quota of 100; lower a count or maxNodes, or have Infomaniak raise the quota and set cloud.quotas.cores to it",
+    ],
+    [
+      "Infomaniak's default quotas apply when none are set",
+      (c) => {
+        c.environments.test.agentPools[0].flavor = 'a2-ram4-disk0';
+        autoscale(c.environments.test.agentPools[0], { minNodes: 2, maxNodes: 36 });
+      },
+      "platform.yaml: cloud.quotas.instances: (missing): the nodes of all environments at their largest (fixed pools at count, autoscaled pools at maxNodes, servers) need 52 instances, over the project's quota of 50; lower a count or maxNodes, or have Infomaniak raise the quota and set cloud.quotas.instances to it",
+    ],
+    [
+      // A /22 holds 4 node ranges of /24; 1 server + 2 agents at most 5.
+      'more nodes at the maximum than the pod range has per-node ranges',
+      (c) => {
+        c.environments.test.kubernetes = { podCidr: '10.42.0.0/22' };
+        autoscale(c.environments.test.agentPools[0], { minNodes: 2, maxNodes: 4 });
+      },
+      'platform.yaml: environments.test.kubernetes.podCidr: "10.42.0.0/22": holds 4 node ranges of /24 (Cilium\'s pod range per node), but the cluster may have 5 nodes (servers, counts and maxNodes); use a larger pod range or fewer nodes',
     ],
     // removed fields: an old config says what became of them, not "unknown field"
     [

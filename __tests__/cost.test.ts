@@ -205,6 +205,8 @@ describe('what cannot be priced is reported, never silently zero', () => {
       objectStorageGBPerContainer: 100,
       monthlyEUR: 0,
       monthlyCHF: 0,
+      monthlyMaxEUR: 0,
+      monthlyMaxCHF: 0,
     });
     expect(report).toContain('not priced: openstack_images_image_v2.it (stack test-sites-01)');
     expect(report).toMatch(/without 1 resource not priced .*lower bound/);
@@ -317,5 +319,88 @@ describe('reading cdktf.out', () => {
     const bad = run('--outdir', outdir, '--object-storage-gb', 'lots');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--object-storage-gb lots: must be a number of GB');
+  });
+});
+
+describe('autoscaled pools: a range from the floor to the maximum, never one number', () => {
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const { parse, stringify } = require('yaml') as typeof import('yaml');
+  const { DEFAULT_CONFIG_FILE, parsePlatformConfig } = require('../lib/config') as typeof import('../lib/config');
+  const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+  delete raw.environments.production.agentPools[0].count;
+  raw.environments.production.agentPools[0].autoscaling = { minNodes: 6, maxNodes: 12 };
+  const { json } = synthPlatform(parsePlatformConfig(stringify(raw), 'platform.yaml'));
+  const fixed = synthPlatform().json;
+  const estimate = estimateStack('production', json.production);
+  // a8-ram32-disk0 (0.002206 x 8 + 0.000710 x 32 EUR/h) and a 100 GB CEPH_1_perf1 boot volume (0.00011 EUR/GB/h), 730 h.
+  const perNode = (0.002206 * 8 + 0.00071 * 32 + 0.00011 * 100) * 730;
+
+  test('the floor is what OpenTofu applies: the same lines and total as a fixed pool of minNodes', () => {
+    expect(estimate.monthlyEUR).toBeCloseTo(estimateStack('production', fixed.production).monthlyEUR, 6);
+  });
+
+  test('the pool is priced from its floor up to its maximum', () => {
+    expect(estimate.autoscaled).toEqual([
+      {
+        pool: 'web',
+        flavor: 'a8-ram32-disk0',
+        minNodes: 6,
+        maxNodes: 12,
+        perNodeEUR: expect.closeTo(perNode, 2),
+        minEUR: expect.closeTo(6 * perNode, 2),
+        maxEUR: expect.closeTo(12 * perNode, 2),
+      },
+    ]);
+    expect(estimate.monthlyMaxEUR - estimate.monthlyEUR).toBeCloseTo(6 * perNode, 2);
+    expect(estimate.monthlyMaxCHF).toBeCloseTo(estimate.monthlyMaxEUR * INFOMANIAK_PRICES.chfPerEur, 6);
+  });
+
+  test('a stack without autoscaled pools has one figure (its maximum is its minimum)', () => {
+    const tools = estimateStack('tools', json.tools);
+    expect(tools.autoscaled).toEqual([]);
+    expect(tools.monthlyMaxEUR).toBe(tools.monthlyEUR);
+  });
+
+  test('an output that disagrees with the instances is refused, not priced', () => {
+    const stale = JSON.parse(JSON.stringify(json.production));
+    stale.output.autoscaled_pools.value.web.min_nodes = 5;
+    expect(() => estimateStack('production', stale)).toThrow(
+      'stack production: output.autoscaled_pools.web: min_nodes 5, but the stack has 6 priced instances of agent pool web; synthesize again (npm run synth)',
+    );
+  });
+
+  describe('the synth summary and npm run cost show the range', () => {
+    let outdir: string;
+    beforeAll(() => {
+      outdir = mkdtempSync(path.join(tmpdir(), 'cost-autoscaled-'));
+      const stacks: Record<string, unknown> = {};
+      for (const stack of ['production', 'test']) {
+        mkdirSync(path.join(outdir, 'stacks', stack), { recursive: true });
+        writeFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), JSON.stringify(json[stack]));
+        stacks[stack] = { name: stack, synthesizedStackPath: `stacks/${stack}/cdk.tf.json` };
+      }
+      writeFileSync(path.join(outdir, 'manifest.json'), JSON.stringify({ stacks, version: '0.21.0' }));
+    });
+    afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+    const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).replace(/,/g, "'");
+
+    test('summarizeStacks: the autoscaled stack and the total as min to max', () => {
+      const lines = summarizeStacks(outdir).split('\n');
+      const min = money(estimate.monthlyEUR);
+      const max = money(estimate.monthlyMaxEUR);
+      expect(lines[1]).toContain(`${min} to ${max} EUR`);
+      expect(lines[1]).toMatch(/\(autoscaled: web 6 to 12 nodes\)$/);
+      // test has no autoscaled pool: one figure.
+      expect(lines[2]).not.toContain(' to ');
+      expect(lines[3]).toMatch(/^ {2}total .* to .* EUR .* to .* CHF a month$/);
+    });
+
+    test('formatCostReport: a row for the pool and ranges in the totals', () => {
+      const report = formatCostReport(estimateOutdir(outdir));
+      expect(report).toMatch(/pool web autoscaled: 6 to 12 × a8-ram32-disk0 \(floor above\) +37\.50 EUR\/node +\+0\.00 to \+224\.99/);
+      expect(report).toMatch(new RegExp(`total production +${money(estimate.monthlyEUR)} to ${money(estimate.monthlyMaxEUR)}`));
+      expect(report).toMatch(/Grand total: [\d'.]+ to [\d'.]+ EUR = [\d'.]+ to [\d'.]+ CHF a month \(excl\. VAT; autoscaled pools from their minimum to their maximum nodes\)/);
+    });
   });
 });

@@ -9,6 +9,8 @@ import {
 } from './infomaniak';
 
 import { PlatformLayerConfigSchema } from '../platform/config';
+import { INFOMANIAK_DEFAULT_QUOTAS, quotaProblems, type ProjectQuotas } from './quotas';
+import { CILIUM_NODE_POD_CIDR_PREFIX } from '../rke2/kubelet';
 import type { EnvironmentName } from './environments';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from './environments';
@@ -72,14 +74,48 @@ const ServersSchema = z
   .strict()
   .describe('RKE2 servers: control plane and etcd, in the servers subnet.');
 
+/** The most nodes one agent pool may have, fixed or at its autoscaling maximum. */
+export const MAX_NODES_PER_POOL = 100;
+
+const poolSize = (field: string) =>
+  z
+    .number()
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: `an agent pool needs at least 1 node; raise ${field} or remove the pool` })
+    .max(MAX_NODES_PER_POOL, { error: `must be at most ${MAX_NODES_PER_POOL} per pool; add another pool` });
+
+const PoolAutoscalingSchema = z
+  .object({
+    minNodes: poolSize('minNodes').describe(
+      'Nodes the pool never goes below; OpenTofu creates them (the floor stands even if the autoscaler is down).',
+    ),
+    maxNodes: poolSize('maxNodes').describe('Nodes the cluster-autoscaler may grow the pool to on pending pods.'),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.maxNodes < a.minNodes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxNodes'],
+        message: `must be at least minNodes (${a.minNodes}); raise maxNodes or lower minNodes`,
+      });
+    } else if (a.maxNodes === a.minNodes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxNodes'],
+        message: `equals minNodes (${a.minNodes}): the pool could never grow; raise maxNodes, or drop autoscaling and set count: ${a.minNodes}`,
+      });
+    }
+  })
+  .describe('Nodes follow the load between minNodes and maxNodes (cluster-autoscaler); absent: a fixed pool of count nodes.');
+
 const AgentPoolSchema = z
   .object({
     name: dnsLabel(20),
-    count: z
-      .number()
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'an agent pool needs at least 1 node; raise count or remove the pool' })
-      .max(100, { error: 'must be at most 100 per pool; add another pool' }),
+    count: poolSize('count')
+      .optional()
+      .describe('Nodes of a fixed pool. With autoscaling, leave it out: the pool has minNodes to maxNodes.'),
+    autoscaling: PoolAutoscalingSchema.optional(),
     flavor,
     bootVolume: BootVolumeSchema,
     labels: z
@@ -95,6 +131,27 @@ const AgentPoolSchema = z
       .describe('Node taints of the pool (RKE2 node-taint).'),
   })
   .strict()
+  .superRefine((pool, ctx) => {
+    if (pool.autoscaling === undefined && pool.count === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['count'],
+        message: 'required field is missing; add it (number), or give the pool autoscaling: { minNodes, maxNodes }',
+      });
+    } else if (pool.autoscaling !== undefined && pool.count !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['count'],
+        message: `an autoscaled pool has no fixed count (it runs autoscaling.minNodes to maxNodes); remove count`,
+      });
+    }
+  })
+  // `count` is the nodes OpenTofu creates: a fixed pool's count, or an autoscaled pool's floor.
+  .transform(({ count, autoscaling, ...pool }) => ({
+    ...pool,
+    count: count ?? autoscaling?.minNodes ?? 0,
+    ...(autoscaling ? { autoscaling } : {}),
+  }))
   .describe('RKE2 agents running the workloads, in the agents subnet.');
 
 const NetworkSchema = z
@@ -316,6 +373,21 @@ const EnvironmentSchema = z
       }
       containers.add(name);
     });
+    // Cilium's cluster-pool IPAM gives each node a /24 of the pod range (RKE2's default): every node at the maximum needs one.
+    const podPrefix = Number(env.kubernetes.podCidr.split('/')[1]);
+    if (Number.isInteger(podPrefix) && podPrefix <= CILIUM_NODE_POD_CIDR_PREFIX) {
+      const ranges = 2 ** (CILIUM_NODE_POD_CIDR_PREFIX - podPrefix);
+      const nodes = env.servers.count + env.agentPools.reduce((n, p) => n + (p.autoscaling?.maxNodes ?? p.count), 0);
+      if (nodes > ranges) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kubernetes', 'podCidr'],
+          message:
+            `holds ${ranges} node ranges of /${CILIUM_NODE_POD_CIDR_PREFIX} (Cilium's pod range per node), but the cluster may have ` +
+            `${nodes} nodes (servers, counts and maxNodes); use a larger pod range or fewer nodes`,
+        });
+      }
+    }
     const seen = new Set<string>();
     env.agentPools.forEach((pool, index) => {
       if (seen.has(pool.name)) {
@@ -432,6 +504,18 @@ const CloudSchema = z
       .default('^Ubuntu 24\\.04 LTS')
       .refine(isValidRegex, { error: 'not a valid regular expression; escape special characters' })
       .describe('Node image, looked up by name (most recent match).'),
+    quotas: z
+      .object(
+        Object.fromEntries(
+          Object.entries(INFOMANIAK_DEFAULT_QUOTAS).map(([key, fallback]) => [
+            key,
+            z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).default(fallback),
+          ]),
+        ) as { [K in keyof ProjectQuotas]: z.ZodDefault<z.ZodNumber> },
+      )
+      .strict()
+      .prefault({})
+      .describe("The project's quotas (Infomaniak's defaults unless raised): every node at its largest must fit."),
   })
   .strict()
   .transform((cloud) => ({
@@ -566,6 +650,12 @@ export const PlatformConfigSchema = z
   .superRefine((config, ctx) => {
     // Only on an otherwise valid config: a bad region or URL is reported once, by its own check.
     if (ctx.issues.length === 0) checkSovereignty(config, ctx);
+    // Only on otherwise valid pools: a bad count or flavor is reported once, by its own field.
+    if (ctx.issues.length === 0) {
+      for (const { quota, message } of quotaProblems({ quotas: config.cloud.quotas, environments: config.environments })) {
+        ctx.addIssue({ code: 'custom', path: ['cloud', 'quotas', quota], message });
+      }
+    }
     if (config.environments.production.backups.forceDestroy) {
       ctx.addIssue({
         code: 'custom',

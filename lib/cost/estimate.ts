@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { AUTOSCALED_POOLS_OUTPUT } from '../rke2/kubelet';
 import { flavorHourlyPrice, INFOMANIAK_PRICES, parseFlavor, type PriceList } from './prices';
 
 /** A synthesized input the estimate cannot read: names the stack, the resource and the value. */
@@ -40,6 +41,24 @@ export interface UnpricedResource {
   readonly reason: string;
 }
 
+/**
+ * An autoscaled agent pool: OpenTofu makes (and the lines price) its floor; the
+ * cluster-autoscaler may add nodes up to its maximum, each costing what one
+ * node of the floor costs (instance and boot volume).
+ */
+export interface AutoscaledPoolCost {
+  readonly pool: string;
+  readonly flavor: string;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  /** One node's instance and boot volume, EUR a month. */
+  readonly perNodeEUR: number;
+  /** The pool at minNodes (included in the stack's monthlyEUR). */
+  readonly minEUR: number;
+  /** The pool at maxNodes. */
+  readonly maxEUR: number;
+}
+
 /** The estimate of one synthesized stack. */
 export interface StackEstimate {
   readonly stack: string;
@@ -54,8 +73,14 @@ export interface StackEstimate {
   readonly pricedTypes: Readonly<Record<string, number>>;
   /** Resource blocks by type, of the types that cost nothing by themselves (see FREE_RESOURCE_TYPES). */
   readonly freeTypes: Readonly<Record<string, number>>;
+  /** At the autoscaled pools' minimum (what OpenTofu makes). */
   readonly monthlyEUR: number;
   readonly monthlyCHF: number;
+  /** The autoscaled pools of the stack (its `autoscaled_pools` output), each at its minimum and maximum. */
+  readonly autoscaled: readonly AutoscaledPoolCost[];
+  /** With every autoscaled pool at its maximum; equals monthlyEUR when nothing autoscales. */
+  readonly monthlyMaxEUR: number;
+  readonly monthlyMaxCHF: number;
 }
 
 /** The estimate of every stack of a synthesized app. */
@@ -66,6 +91,9 @@ export interface PlatformEstimate {
   readonly objectStorageGBPerContainer: number;
   readonly monthlyEUR: number;
   readonly monthlyCHF: number;
+  /** Every autoscaled pool at its maximum. */
+  readonly monthlyMaxEUR: number;
+  readonly monthlyMaxCHF: number;
 }
 
 export interface EstimateOptions {
@@ -173,6 +201,8 @@ export function estimateStack(stack: string, json: unknown, options: EstimateOpt
   const pricedTypes: Record<string, number> = {};
   const freeTypes: Record<string, number> = {};
   let resourceCount = 0;
+  // Instances by the agent pool their metadata names, to price an autoscaled pool's nodes.
+  const poolOf = new Map<string, string>();
   const monthly = (eurPerHour: number) => eurPerHour * prices.hoursPerMonth;
 
   for (const [type, blocks] of Object.entries(resources)) {
@@ -216,6 +246,7 @@ export function estimateStack(stack: string, json: unknown, options: EstimateOpt
                 `${where}: flavor_name ${JSON.stringify(flavorName)}: not an Infomaniak flavor name; use a{vCPU}-ram{GB}-disk{GB}[-perf{n}], for example a4-ram16-disk0`,
               );
             }
+            if (body.metadata?.role === 'agent' && typeof body.metadata?.pool === 'string') poolOf.set(address, body.metadata.pool);
             const price = flavorHourlyPrice(flavor, prices);
             if ('unpricedReason' in price) skip(price.unpricedReason);
             else line('instance', flavor.name, copies, 'instance', price.eurPerHour);
@@ -256,6 +287,8 @@ export function estimateStack(stack: string, json: unknown, options: EstimateOpt
   }
 
   const monthlyEUR = lines.reduce((sum, l) => sum + l.monthlyEUR, 0);
+  const autoscaled = autoscaledPoolCosts(stack, json, lines, poolOf);
+  const monthlyMaxEUR = monthlyEUR + autoscaled.reduce((sum, p) => sum + p.maxEUR - p.minEUR, 0);
   return {
     stack,
     environment: environmentOf(stack),
@@ -266,7 +299,44 @@ export function estimateStack(stack: string, json: unknown, options: EstimateOpt
     freeTypes,
     monthlyEUR,
     monthlyCHF: monthlyEUR * prices.chfPerEur,
+    autoscaled,
+    monthlyMaxEUR,
+    monthlyMaxCHF: monthlyMaxEUR * prices.chfPerEur,
   };
+}
+
+/**
+ * The stack's autoscaled pools (its `autoscaled_pools` output) priced from
+ * their floor's own line items: one node costs what the floor costs divided by
+ * its nodes. Throws when the output and the instances disagree (a hand-edited
+ * or stale output), since a range from them would be wrong.
+ */
+function autoscaledPoolCosts(stack: string, json: unknown, lines: readonly LineItem[], poolOf: ReadonlyMap<string, string>): AutoscaledPoolCost[] {
+  const output = (json as Body).output?.[AUTOSCALED_POOLS_OUTPUT];
+  if (output === undefined) return [];
+  const where = `stack ${stack}: output.${AUTOSCALED_POOLS_OUTPUT}`;
+  const value = output?.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CostEstimateError(`${where}: expected { <pool>: { min_nodes, max_nodes } }, got ${JSON.stringify(value)}`);
+  }
+  return Object.entries<any>(value).map(([pool, range]) => {
+    const minNodes = range?.min_nodes;
+    const maxNodes = range?.max_nodes;
+    if (!Number.isInteger(minNodes) || !Number.isInteger(maxNodes) || minNodes < 1 || maxNodes < minNodes) {
+      throw new CostEstimateError(`${where}.${pool}: ${JSON.stringify(range)}: needs whole min_nodes >= 1 and max_nodes >= min_nodes; synthesize again`);
+    }
+    const instances = lines.filter((l) => l.kind === 'instance' && poolOf.get(l.address) === pool);
+    const nodes = instances.reduce((n, l) => n + l.quantity, 0);
+    if (nodes !== minNodes) {
+      throw new CostEstimateError(
+        `${where}.${pool}: min_nodes ${minNodes}, but the stack has ${nodes} priced instances of agent pool ${pool}; synthesize again (npm run synth)`,
+      );
+    }
+    const addresses = new Set(instances.map((l) => l.address));
+    const minEUR = lines.filter((l) => addresses.has(l.address)).reduce((sum, l) => sum + l.monthlyEUR, 0);
+    const perNodeEUR = minEUR / minNodes;
+    return { pool, flavor: instances[0].item, minNodes, maxNodes, perNodeEUR, minEUR, maxEUR: perNodeEUR * maxNodes };
+  });
 }
 
 /**
@@ -277,12 +347,15 @@ export function estimateOutdir(outdir: string, options: EstimateOptions = {}): P
   const prices = options.prices ?? INFOMANIAK_PRICES;
   const stacks = readSynthesizedStacks(outdir).map(({ stack, json }) => estimateStack(stack, json, options));
   const monthlyEUR = stacks.reduce((sum, s) => sum + s.monthlyEUR, 0);
+  const monthlyMaxEUR = stacks.reduce((sum, s) => sum + s.monthlyMaxEUR, 0);
   return {
     stacks,
     prices,
     objectStorageGBPerContainer: options.objectStorageGBPerContainer ?? DEFAULT_OBJECT_STORAGE_GB_PER_CONTAINER,
     monthlyEUR,
     monthlyCHF: monthlyEUR * prices.chfPerEur,
+    monthlyMaxEUR,
+    monthlyMaxCHF: monthlyMaxEUR * prices.chfPerEur,
   };
 }
 

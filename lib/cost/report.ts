@@ -9,18 +9,29 @@ export function summarizeStacks(outdir: string, options: EstimateOptions = {}): 
   const estimate = estimateOutdir(outdir, options);
   const { prices } = estimate;
   const width = Math.max(5, ...estimate.stacks.map((s) => s.stack.length));
-  const amounts = [estimate, ...estimate.stacks].flatMap((s) => [money(s.monthlyEUR), money(s.monthlyCHF)]);
+  const amounts = [estimate, ...estimate.stacks].flatMap((s) => [range(s.monthlyEUR, s.monthlyMaxEUR), range(s.monthlyCHF, s.monthlyMaxCHF)]);
   const moneyWidth = Math.max(...amounts.map((a) => a.length));
-  const cost = (eur: number, chf: number) => `${money(eur).padStart(moneyWidth)} EUR  ${money(chf).padStart(moneyWidth)} CHF a month`;
+  const cost = (s: Pick<StackEstimate, 'monthlyEUR' | 'monthlyCHF' | 'monthlyMaxEUR' | 'monthlyMaxCHF'>) =>
+    `${range(s.monthlyEUR, s.monthlyMaxEUR).padStart(moneyWidth)} EUR  ${range(s.monthlyCHF, s.monthlyMaxCHF).padStart(moneyWidth)} CHF a month`;
   const rows = estimate.stacks.map((s) => {
     const unpriced = s.unpriced.length > 0 ? `  (${s.unpriced.length} not priced; see npm run cost)` : '';
-    return `  ${s.stack.padEnd(width)}  ${String(s.resourceCount).padStart(4)} resources  ${cost(s.monthlyEUR, s.monthlyCHF)}${unpriced}`;
+    const pools = s.autoscaled.map((p) => `${p.pool} ${p.minNodes} to ${p.maxNodes} nodes`).join(', ');
+    const autoscaled = pools ? `  (autoscaled: ${pools})` : '';
+    return `  ${s.stack.padEnd(width)}  ${String(s.resourceCount).padStart(4)} resources  ${cost(s)}${autoscaled}${unpriced}`;
   });
   return [
     `Cost estimate at Infomaniak list prices of ${prices.date} (excl. VAT, ${prices.hoursPerMonth} h a month; details: npm run cost):`,
     ...rows,
-    `  ${'total'.padEnd(width)}  ${' '.repeat(4 + ' resources'.length)}  ${cost(estimate.monthlyEUR, estimate.monthlyCHF)}`,
+    `  ${'total'.padEnd(width)}  ${' '.repeat(4 + ' resources'.length)}  ${cost(estimate)}`,
   ].join('\n');
+}
+
+/**
+ * An amount, or `min to max` where autoscaled pools may grow it: the maximum is
+ * never hidden behind the figure OpenTofu applies.
+ */
+function range(min: number, max: number): string {
+  return money(max) === money(min) ? money(min) : `${money(min)} to ${money(max)}`;
 }
 
 /** A group of line items shown as one row: same environment, kind, item and unit price. */
@@ -60,16 +71,28 @@ export function formatCostReport(estimate: PlatformEstimate, title = 'Monthly co
   const header = ['item', 'unit price', 'EUR/month', 'CHF/month'];
   const sections = [...environments].map(([environment, stacks]) => {
     const totalEUR = stacks.reduce((sum, s) => sum + s.monthlyEUR, 0);
+    const totalMaxEUR = stacks.reduce((sum, s) => sum + s.monthlyMaxEUR, 0);
+    const autoscaled = stacks.flatMap((s) => s.autoscaled);
     return {
       title: `${environment} (stack${stacks.length === 1 ? '' : 's'} ${stacks.map((s) => s.stack).join(', ')})`,
-      rows: groupLines(stacks.flatMap((s) => s.lines)).map((g) => [
-        label(g),
-        `${unitPrice(g.unitPriceEUR)} EUR/${g.unit}`,
-        money(g.monthlyEUR),
-        money(chf(g.monthlyEUR)),
-      ]),
-      footer: [`total ${environment}`, '', money(totalEUR), money(chf(totalEUR))],
+      rows: [
+        ...groupLines(stacks.flatMap((s) => s.lines)).map((g) => [
+          label(g),
+          `${unitPrice(g.unitPriceEUR)} EUR/${g.unit}`,
+          money(g.monthlyEUR),
+          money(chf(g.monthlyEUR)),
+        ]),
+        // The lines above price an autoscaled pool's floor; this row adds what its growth to the maximum may cost.
+        ...autoscaled.map((p) => [
+          `pool ${p.pool} autoscaled: ${p.minNodes} to ${p.maxNodes} × ${p.flavor} (floor above)`,
+          `${unitPrice(p.perNodeEUR)} EUR/node`,
+          `+0.00 to +${money(p.maxEUR - p.minEUR)}`,
+          `+0.00 to +${money(chf(p.maxEUR - p.minEUR))}`,
+        ]),
+      ],
+      footer: [`total ${environment}`, '', range(totalEUR, totalMaxEUR), range(chf(totalEUR), chf(totalMaxEUR))],
       unpriced: stacks.flatMap((s) => s.unpriced),
+      autoscaled,
     };
   });
   // One set of column widths for every table, so the environments line up.
@@ -81,9 +104,11 @@ export function formatCostReport(estimate: PlatformEstimate, title = 'Monthly co
   }
 
   const unpricedCount = estimate.stacks.reduce((n, s) => n + s.unpriced.length, 0);
+  const autoscaling = estimate.monthlyMaxEUR !== estimate.monthlyEUR;
   out.push(
     '',
-    `Grand total: ${money(estimate.monthlyEUR)} EUR = ${money(estimate.monthlyCHF)} CHF a month (excl. VAT)` +
+    `Grand total: ${range(estimate.monthlyEUR, estimate.monthlyMaxEUR)} EUR = ${range(estimate.monthlyCHF, estimate.monthlyMaxCHF)} CHF a month (excl. VAT` +
+      (autoscaling ? '; autoscaled pools from their minimum to their maximum nodes)' : ')') +
       (unpricedCount > 0 ? `, without ${unpricedCount} resource${unpricedCount === 1 ? '' : 's'} not priced (listed above): a lower bound` : ''),
   );
 

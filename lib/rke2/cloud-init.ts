@@ -272,6 +272,12 @@ export interface Rke2NodeInput {
    */
   readonly nodeTaints?: string[];
   /**
+   * The kubelet's `max-pods` (`kubelet-arg`), for nodes whose capacity is
+   * counted on (autoscaled pools; see MAX_PODS_PER_NODE).
+   * @default - not written: the kubelet's default (110)
+   */
+  readonly maxPods?: number;
+  /**
    * RKE2 packaged components not to deploy (servers only), e.g. `rke2-ingress-nginx`.
    * @default - none
    */
@@ -461,6 +467,9 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
       bad(`nodeLabels.${key}`, value, 'label value must be at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends');
     }
   }
+  if (input.maxPods !== undefined && !(Number.isInteger(input.maxPods) && input.maxPods >= 1 && input.maxPods <= 250)) {
+    bad('maxPods', input.maxPods, 'must be a whole number from 1 to 250 (a /24 of pod addresses per node)');
+  }
   (input.nodeTaints ?? []).forEach((taint, i) => {
     const problem = literal(taint) ? taintProblem(taint) : undefined;
     if (problem) bad(`nodeTaints[${i}]`, taint, problem);
@@ -632,6 +641,7 @@ function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
   const labels = Object.entries(input.nodeLabels ?? {});
   if (labels.length) config['node-label'] = labels.map(([key, value]) => yamlSafe(`${key}=${value}`));
   if (input.nodeTaints?.length) config['node-taint'] = input.nodeTaints.map(yamlSafe);
+  if (input.maxPods !== undefined) config['kubelet-arg'] = [`max-pods=${input.maxPods}`];
   if (server) {
     if (input.disable?.length) config.disable = [...input.disable];
     const snapshots = input.etcdSnapshots;

@@ -18,6 +18,7 @@ import {
   type Rke2NodeInput,
   type Rke2Registries,
 } from './cloud-init';
+import { AUTOSCALED_POOLS_OUTPUT, MAX_PODS_PER_NODE } from './kubelet';
 import { ClusterPki, PLATFORM_DEPLOYERS_GROUP } from './pki';
 
 export interface Rke2ClusterProps {
@@ -66,6 +67,8 @@ export class Rke2Cluster extends Construct {
    * servers are replaced, all in one apply, when it is created or changes.
    */
   readonly serversRestore?: DataResource;
+  /** The autoscaled pools' ranges, by pool name (none: every pool is fixed). */
+  readonly autoscaledPools: Readonly<Record<string, { readonly minNodes: number; readonly maxNodes: number }>>;
   /** `https://<API floating IP>:6443`. */
   readonly apiEndpoint: string;
   /** PEM of the CA that signs the API server's certificate. */
@@ -138,6 +141,9 @@ export class Rke2Cluster extends Construct {
       });
     this.servers = pool('Servers', 'server', 'server', cluster.servers);
     this.agentPools = cluster.agentPools.map((spec) => pool(`AgentPool-${spec.name}`, spec.name, 'agent', spec));
+    this.autoscaledPools = Object.fromEntries(
+      cluster.agentPools.flatMap((spec) => (spec.autoscaling ? [[spec.name, { ...spec.autoscaling }] as const] : [])),
+    );
 
     this.apiLoadBalancer = new LoadBalancer(this, 'ApiLoadBalancer', {
       name: `${name}-api`,
@@ -285,6 +291,9 @@ export class Rke2Cluster extends Construct {
           serverUrl: joinUrl,
           nodeLabels: spec.labels,
           nodeTaints: spec.taints,
+          // An autoscaled pool's capacity is counted at synth (lib/sites/capacity.ts): pin what is counted.
+          // Fixed pools keep their user data as it was (the kubelet's default is the same 110).
+          ...(spec.autoscaling ? { maxPods: MAX_PODS_PER_NODE } : {}),
         }),
       }),
     );
@@ -356,6 +365,16 @@ export class Rke2Cluster extends Construct {
       value: [this.servers, ...this.agentPools].flatMap((pool) => pool.rolloutLines()).join('\n'),
       description: 'One line per node for scripts/roll-nodes.sh: role pool name instance-address flavor-now flavor-configured',
     });
+    // Only where a pool autoscales, so that fixed clusters' JSON stays as it was. npm run cost
+    // reads it to price each autoscaled pool up to its maximum.
+    if (Object.keys(this.autoscaledPools).length > 0) {
+      new TerraformOutput(scope, AUTOSCALED_POOLS_OUTPUT, {
+        value: Object.fromEntries(
+          Object.entries(this.autoscaledPools).map(([pool, range]) => [pool, { min_nodes: range.minNodes, max_nodes: range.maxNodes }]),
+        ),
+        description: 'Autoscaled agent pools: OpenTofu makes min_nodes; the cluster-autoscaler may add nodes up to max_nodes',
+      });
+    }
     new TerraformOutput(scope, 'backup_buckets', {
       value: this.backups.bucketNames,
       description: 'Object storage containers (S3 buckets) of this cluster',

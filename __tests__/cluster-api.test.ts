@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
+import { AUTOSCALER_ANNOTATIONS, clusterApiObjects, type AutoscaledPoolInput } from '../lib/platform/cluster-api';
+
+/**
+ * The Cluster API objects of an autoscaled pool (not deployed yet; validated
+ * against the pinned CRDs by npm run check:cluster-api): CAPO gets the cluster
+ * stack's resources as existing, and the machines are the Terraform agents' twins.
+ */
+const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+delete raw.environments.production.agentPools[0].count;
+raw.environments.production.agentPools[0].autoscaling = { minNodes: 6, maxNodes: 12 };
+raw.environments.production.agentPools[0].labels = { 'webhost.ch/tier': 'web' };
+raw.environments.production.agentPools[0].taints = ['dedicated=web:NoSchedule'];
+const pool = parsePlatformConfig(stringify(raw), 'platform.yaml').environments.production.agentPools[0] as AutoscaledPoolInput['pool'];
+
+const objects = clusterApiObjects(
+  {
+    namespace: 'capi-system',
+    clusterName: 'webhost-production',
+    apiHost: '10.20.0.5',
+    podCidr: '10.42.0.0/16',
+    serviceCidr: '10.43.0.0/16',
+    networkId: 'net-id',
+    agentsSubnetId: 'agents-subnet-id',
+    agentsSecurityGroupId: 'agents-sg-id',
+    imageId: 'image-id',
+    identitySecretName: 'capo-cloud-config',
+    tags: ['webhost'],
+    maxPods: 110,
+  },
+  [{ pool, serverGroupId: 'web-server-group-id', userData: '#cloud-config\nthe agent user data\n' }],
+);
+const byKind = (kind: string) => objects.find((o) => o.kind === kind) as any;
+
+test('CAPO creates nothing of the cluster stack: existing network and subnet, no security groups, load balancer, floating IP or bastion', () => {
+  const spec = byKind('OpenStackCluster').spec;
+  expect(spec).toEqual({
+    identityRef: { name: 'capo-cloud-config', cloudName: 'openstack' },
+    network: { id: 'net-id' },
+    subnets: [{ id: 'agents-subnet-id' }],
+    disableExternalNetwork: true,
+    disableAPIServerFloatingIP: true,
+    apiServerLoadBalancer: { enabled: false },
+    controlPlaneEndpoint: { host: '10.20.0.5', port: 6443 },
+    tags: ['webhost'],
+  });
+  expect(byKind('Cluster').spec.infrastructureRef).toEqual({ apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'OpenStackCluster', name: 'webhost-production' });
+});
+
+test("a machine is the pool's Terraform agent: flavor, image, boot volume, security group, server group, config drive, user data", () => {
+  const machine = byKind('OpenStackMachineTemplate').spec.template.spec;
+  expect(machine).toMatchObject({
+    flavor: 'a8-ram32-disk0',
+    image: { id: 'image-id' },
+    rootVolume: { sizeGiB: 100, type: 'CEPH_1_perf1' },
+    ports: [{ network: { id: 'net-id' }, fixedIPs: [{ subnet: { id: 'agents-subnet-id' } }], securityGroups: [{ id: 'agents-sg-id' }] }],
+    serverGroup: { id: 'web-server-group-id' },
+    configDrive: true,
+    serverMetadata: [
+      { key: 'role', value: 'agent' },
+      { key: 'pool', value: 'web' },
+    ],
+  });
+  const secret = byKind('Secret');
+  expect(secret).toMatchObject({ type: 'cluster.x-k8s.io/secret', stringData: { format: 'cloud-config', value: '#cloud-config\nthe agent user data\n' } });
+  expect(byKind('MachineDeployment').spec.template.spec.bootstrap).toEqual({ dataSecretName: secret.metadata.name });
+});
+
+test('the MachineDeployment is the growth only, 0 to maxNodes - minNodes, and says what a node gives for a scale-up from zero', () => {
+  const md = byKind('MachineDeployment');
+  expect(md.metadata.annotations).toEqual({
+    [AUTOSCALER_ANNOTATIONS.minSize]: '0',
+    [AUTOSCALER_ANNOTATIONS.maxSize]: '6',
+    'capacity.cluster-autoscaler.kubernetes.io/cpu': '8',
+    'capacity.cluster-autoscaler.kubernetes.io/memory': '32Gi',
+    'capacity.cluster-autoscaler.kubernetes.io/ephemeral-disk': '100Gi',
+    'capacity.cluster-autoscaler.kubernetes.io/maxPods': '110',
+    'capacity.cluster-autoscaler.kubernetes.io/labels': 'webhost.ch/tier=web',
+    'capacity.cluster-autoscaler.kubernetes.io/taints': 'dedicated=web:NoSchedule',
+  });
+  // The autoscaler owns the replicas; no drain timeout, so a PDB is never overridden.
+  expect(md.spec).not.toHaveProperty('replicas');
+  expect(md.spec.template.spec).not.toHaveProperty('deletion');
+});

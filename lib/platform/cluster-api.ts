@@ -1,0 +1,187 @@
+import { FLAVOR_PATTERN, type AgentPoolConfig } from '../config';
+
+/**
+ * The Cluster API objects through which a cluster grows its own autoscaled
+ * agent pools (README, "Node autoscaling"): core Cluster API (pinned below)
+ * with the OpenStack provider (CAPO), scaled by the upstream cluster-autoscaler
+ * with `--cloud-provider=clusterapi`.
+ *
+ * Not deployed by this version: the platform stacks do not install CAPI, CAPO
+ * or the cluster-autoscaler yet, and nothing calls this outside the tests and
+ * scripts/check-cluster-api.sh, which validates the objects against the CRDs
+ * of the pinned modules. What it fixes now is the shape: everything CAPO would
+ * otherwise create (network, subnets, security groups, load balancer, bastion)
+ * is the cluster stack's and named by id, and each autoscaled pool's machines
+ * are its Terraform agents' twins.
+ */
+
+/** Pinned releases whose CRDs the objects are checked against (Go modules; see scripts/check-cluster-api.sh). */
+export const CLUSTER_API = {
+  core: { module: 'sigs.k8s.io/cluster-api', version: 'v1.13.6' },
+  /** Not in sum.golang.org (404): fetched with GONOSUMDB and checked against this hash instead. */
+  openstack: { module: 'sigs.k8s.io/cluster-api-provider-openstack', version: 'v0.13.0', sum: 'h1:iZN/qJhDZas74Mo/zM1tz038niv68e1g5wYCQJ5yczo=' },
+} as const;
+
+/** Annotations of the cluster-autoscaler's clusterapi provider (its README in kubernetes/autoscaler). */
+export const AUTOSCALER_ANNOTATIONS = {
+  minSize: 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size',
+  maxSize: 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size',
+  capacityPrefix: 'capacity.cluster-autoscaler.kubernetes.io/',
+} as const;
+
+/** What the cluster stack made that CAPO is handed as existing, and the cluster's own settings. */
+export interface ClusterApiInput {
+  /** Namespace of the objects (CAPO's identity Secret lives there too). */
+  readonly namespace: string;
+  /** The cluster's name in CAPI, e.g. `webhost-production`; the machines' names start with it. */
+  readonly clusterName: string;
+  /** The API load balancer's private address (nodes join through it). */
+  readonly apiHost: string;
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  readonly networkId: string;
+  readonly agentsSubnetId: string;
+  readonly agentsSecurityGroupId: string;
+  /** The image the cluster stack resolved (most recent match of cloud.imageNameRegex), by id. */
+  readonly imageId: string;
+  /** The Secret with CAPO's clouds.yaml (its own application credential). */
+  readonly identitySecretName: string;
+  readonly tags: readonly string[];
+  readonly maxPods: number;
+}
+
+/** One autoscaled pool: its config, its Terraform server group and the agent cloud-init of its Terraform nodes. */
+export interface AutoscaledPoolInput {
+  readonly pool: AgentPoolConfig & { readonly autoscaling: { readonly minNodes: number; readonly maxNodes: number } };
+  readonly serverGroupId: string;
+  /** The same user data the pool's Terraform instances boot with (agent token, labels, taints, max-pods). */
+  readonly userData: string;
+}
+
+type K8sObject = { apiVersion: string; kind: string; metadata: Record<string, unknown>; [key: string]: unknown };
+
+const INFRA_GROUP = 'infrastructure.cluster.x-k8s.io';
+const CLOUD_NAME = 'openstack';
+const API_PORT = 6443;
+
+/**
+ * The Cluster and OpenStackCluster of a self-managed cluster, and per
+ * autoscaled pool an OpenStackMachineTemplate, a MachineDeployment and its
+ * bootstrap data Secret. The MachineDeployment covers the growth only (0 to
+ * maxNodes - minNodes): OpenTofu makes the floor, which CAPI never adopts.
+ */
+export function clusterApiObjects(input: ClusterApiInput, pools: readonly AutoscaledPoolInput[]): K8sObject[] {
+  const identityRef = { name: input.identitySecretName, cloudName: CLOUD_NAME };
+  const clusterLabel = { 'cluster.x-k8s.io/cluster-name': input.clusterName };
+  const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: input.namespace, labels: { ...clusterLabel }, ...extra });
+  const objects: K8sObject[] = [
+    {
+      apiVersion: 'cluster.x-k8s.io/v1beta2',
+      kind: 'Cluster',
+      metadata: meta(input.clusterName),
+      spec: {
+        clusterNetwork: { pods: { cidrBlocks: [input.podCidr] }, services: { cidrBlocks: [input.serviceCidr] } },
+        controlPlaneEndpoint: { host: input.apiHost, port: API_PORT },
+        infrastructureRef: { apiGroup: INFRA_GROUP, kind: 'OpenStackCluster', name: input.clusterName },
+      },
+    },
+    {
+      apiVersion: `${INFRA_GROUP}/v1beta1`,
+      kind: 'OpenStackCluster',
+      metadata: meta(input.clusterName),
+      spec: {
+        identityRef,
+        // Existing network and subnet, no managed security groups, no load balancer, no
+        // floating IP, no bastion, no router: CAPO creates nothing of the cluster stack's.
+        network: { id: input.networkId },
+        subnets: [{ id: input.agentsSubnetId }],
+        disableExternalNetwork: true,
+        disableAPIServerFloatingIP: true,
+        apiServerLoadBalancer: { enabled: false },
+        controlPlaneEndpoint: { host: input.apiHost, port: API_PORT },
+        tags: [...input.tags],
+      },
+    },
+  ];
+
+  for (const { pool, serverGroupId, userData } of pools) {
+    const match = FLAVOR_PATTERN.exec(pool.flavor);
+    if (!match) throw new Error(`agent pool ${pool.name}: flavor ${JSON.stringify(pool.flavor)} is not an Infomaniak flavor name`);
+    const { minNodes, maxNodes } = pool.autoscaling;
+    const name = `${input.clusterName}-${pool.name}`;
+    const poolLabel = { ...clusterLabel, 'platform.webhost.ch/pool': pool.name };
+    const labels = Object.entries(pool.labels).map(([k, v]) => `${k}=${v}`);
+    objects.push(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: meta(`${name}-bootstrap`),
+        type: 'cluster.x-k8s.io/secret',
+        stringData: { format: 'cloud-config', value: userData },
+      },
+      {
+        apiVersion: `${INFRA_GROUP}/v1beta1`,
+        kind: 'OpenStackMachineTemplate',
+        metadata: meta(name),
+        spec: {
+          template: {
+            spec: {
+              identityRef,
+              flavor: pool.flavor,
+              image: { id: input.imageId },
+              rootVolume: { sizeGiB: pool.bootVolume.sizeGiB, type: pool.bootVolume.type },
+              ports: [
+                {
+                  network: { id: input.networkId },
+                  fixedIPs: [{ subnet: { id: input.agentsSubnetId } }],
+                  securityGroups: [{ id: input.agentsSecurityGroupId }],
+                },
+              ],
+              serverGroup: { id: serverGroupId },
+              // As the Terraform nodes: user data from the config drive, which the node then keeps to root.
+              configDrive: true,
+              serverMetadata: [
+                { key: 'role', value: 'agent' },
+                { key: 'pool', value: pool.name },
+              ],
+              tags: [...input.tags],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'cluster.x-k8s.io/v1beta2',
+        kind: 'MachineDeployment',
+        metadata: meta(name, {
+          annotations: {
+            [AUTOSCALER_ANNOTATIONS.minSize]: '0',
+            [AUTOSCALER_ANNOTATIONS.maxSize]: String(maxNodes - minNodes),
+            // What one node gives, so that a group at zero can still be scaled up.
+            [`${AUTOSCALER_ANNOTATIONS.capacityPrefix}cpu`]: match[1],
+            [`${AUTOSCALER_ANNOTATIONS.capacityPrefix}memory`]: `${match[2]}Gi`,
+            [`${AUTOSCALER_ANNOTATIONS.capacityPrefix}ephemeral-disk`]: `${pool.bootVolume.sizeGiB}Gi`,
+            [`${AUTOSCALER_ANNOTATIONS.capacityPrefix}maxPods`]: String(input.maxPods),
+            ...(labels.length ? { [`${AUTOSCALER_ANNOTATIONS.capacityPrefix}labels`]: labels.join(',') } : {}),
+            ...(pool.taints.length ? { [`${AUTOSCALER_ANNOTATIONS.capacityPrefix}taints`]: pool.taints.join(',') } : {}),
+          },
+        }),
+        spec: {
+          clusterName: input.clusterName,
+          // No replicas: the autoscaler owns them (CAPI starts the group at its min-size annotation).
+          selector: { matchLabels: poolLabel },
+          template: {
+            metadata: { labels: poolLabel },
+            spec: {
+              clusterName: input.clusterName,
+              bootstrap: { dataSecretName: `${name}-bootstrap` },
+              infrastructureRef: { apiGroup: INFRA_GROUP, kind: 'OpenStackMachineTemplate', name },
+              // No nodeDrainTimeoutSeconds: CAPI's drain (after the autoscaler's own, both by
+              // evictions) then waits for PodDisruptionBudgets however long, never forcing a node out.
+            },
+          },
+        },
+      },
+    );
+  }
+  return objects;
+}
