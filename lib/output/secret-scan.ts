@@ -34,6 +34,16 @@ const SECRET_PATTERNS: readonly { readonly pattern: RegExp; readonly what: strin
   },
 ];
 
+/**
+ * What secret a text holds, by its content alone (a PEM private key, an
+ * RKE2/K3s token, an AWS-style access key id), or undefined. The config
+ * loaders refuse such values before they reach user data or labels, where the
+ * output scan sees them only base64-encoded.
+ */
+export function secretContentIn(value: string): string | undefined {
+  return SECRET_PATTERNS.find(({ pattern }) => pattern.test(value))?.what;
+}
+
 /** Rule of the second finding kind: expressions that read the file system of the machine running tofu. */
 export const FILE_FUNCTIONS_RULE = 'no-file-functions';
 
