@@ -1,3 +1,4 @@
 export * from './schema';
 export * from './loader';
 export * from './infomaniak';
+export * from './warnings';
