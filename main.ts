@@ -21,8 +21,9 @@ try {
     return app;
   });
   console.log(summarizeStacks(written));
+  // Warnings on stdout: the synth succeeded (cdktf synth shows an app's stderr as errors).
+  for (const line of configWarnings(file, config)) console.log(line);
   for (const line of nextSteps(written)) console.log(line);
-  for (const line of configWarnings(file, config)) console.error(line);
 } catch (err) {
   // Errors of the input or the checks: their message says what to fix. Anything else: one line, the trace on request.
   const known = [ConfigError, GuardrailViolationError, OutputScanError, CostEstimateError];

@@ -28,7 +28,7 @@ export function sharedStatus(files: readonly string[], env: Readonly<Record<stri
     `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing: ` +
     (ci
       ? 'CI must have ../shared/ next to the repository (README, "Tests and what they need")'
-      : 'the tests that read it are SKIPPED, not passed; put ../shared/ next to the repository to run them');
+      : 'the tests that read them are SKIPPED, not passed; put ../shared/ next to the repository to run them');
   return { run: false, fail: ci, message };
 }
 
