@@ -417,7 +417,7 @@ const ROWS: Row[] = [
       (c) => (c.cloud.s3Endpoint = 'https://s3.amazonaws.com'),
       'platform.yaml: cloud.s3Endpoint: "https://s3.amazonaws.com": host s3.amazonaws.com is outside guardrails.allowedEndpointDomains (infomaniak.cloud); use an endpoint there',
     ],
-    // issue 14: each class has one mechanism in the loader and its rows here
+    // one mechanism in the loader per class, and its rows here
     // flavors: the price table's list, an explicit opt-in for others
     [
       'a flavor Infomaniak does not sell',

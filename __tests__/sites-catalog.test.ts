@@ -260,7 +260,7 @@ describe('bad entries name the file, the field, the value and the fix', () => {
       (c) => (c.testDomain = '%{ for d in ["a"] }${d}%{ endfor }.ch'),
       `sites.yaml: testDomain: "%{ for d in [\\"a\\"] }\${d}%{ endfor }.ch": contains \${ and %{: ${EXPRESSION_FIX}`,
     ],
-    // issue 14: bounds, plain messages, every problem in one run
+    // bounds, plain messages, every problem in one run
     [
       'a site with 2,000 hosts',
       (c) => (c.sites[0].hosts = Array.from({ length: 2000 }, (_, i) => `h${i}.baeckerei-brunner.ch`)),
