@@ -1,22 +1,26 @@
 import { App } from 'cdktf';
 import { GuardrailViolationError } from './lib/aspects';
-import { ConfigError, loadPlatformConfig } from './lib/config';
+import { ConfigError, configWarnings, debugRequested, loadPlatformConfig } from './lib/config';
 import { CostEstimateError, summarizeStacks } from './lib/cost';
-import { OutputScanError, synthesizeAtomically } from './lib/output';
+import { describeFailure, nextSteps, OutputScanError, synthesizeAtomically, traceOf } from './lib/output';
 import { autoscalingNotices } from './lib/platform/autoscaling';
 import { capacityReport } from './lib/sites/capacity';
 import { catalogOptionsOf, loadSitesCatalog, SITE_ENVIRONMENTS, SitesCatalogError } from './lib/sites/catalog';
 import { shardNotices } from './lib/sites/sharding';
 import { buildPlatform } from './stacks';
 
+const inputs: string[] = [];
 try {
-  const { config } = loadPlatformConfig();
+  const { file, config } = loadPlatformConfig();
+  inputs.push(file);
   // The catalog is checked against the platform config: its registries and the hosts the platform keeps.
-  const { catalog, file: catalogFile } = loadSitesCatalog(catalogOptionsOf(config));
+  const { file: catalogFile, catalog } = loadSitesCatalog(catalogOptionsOf(config));
+  inputs.push(catalogFile);
   // The catalog's minimum must fit the agent pools at their maximum; above 80% synth warns.
   const capacity = capacityReport(config, catalog, catalogFile);
   if (capacity.problems.length > 0) throw new SitesCatalogError(catalogFile, capacity.problems);
-  for (const line of [...capacity.warnings.map((w) => `warning: ${w}`), ...autoscalingNotices(config)]) console.warn(line);
+  // On stdout, as the config warnings: cdktf synth shows an app's stderr as errors.
+  for (const line of [...capacity.warnings.map((w) => `warning: ${w}`), ...autoscalingNotices(config)]) console.log(line);
   // Synthesizes into a sibling directory and swaps it in only when every check passed.
   const stale: string[] = [];
   const written = synthesizeAtomically(
@@ -32,10 +36,16 @@ try {
   // What became of the shards without sites, and of folders of stacks no longer in the app.
   for (const line of shardNotices(catalog, SITE_ENVIRONMENTS)) console.log(line);
   for (const stack of stale) console.log(`${stack}: no longer synthesized; its folder is removed from the output (its state is kept)`);
+  // Warnings on stdout: the synth succeeded (cdktf synth shows an app's stderr as errors).
+  for (const line of configWarnings(file, config)) console.log(line);
+  for (const line of nextSteps(written)) console.log(line);
 } catch (err) {
-  // Errors of the input or the checks: their message says what to fix.
+  // Errors of the input or the checks: their message says what to fix. Anything else: one line, the trace on request.
   const known = [ConfigError, GuardrailViolationError, OutputScanError, CostEstimateError];
-  if (!(err instanceof Error) || !known.some((kind) => err instanceof kind)) throw err;
-  console.error(err.message);
+  const debug = debugRequested();
+  if (err instanceof Error && known.some((kind) => err instanceof kind)) {
+    console.error(err.message);
+    if (debug && err.cause !== undefined) console.error(traceOf(err.cause));
+  } else console.error(describeFailure(err, { inputs, debug }));
   process.exit(1);
 }

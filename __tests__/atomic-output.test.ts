@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
@@ -58,10 +58,24 @@ function appWith(build: (stack: TerraformStack) => void) {
 
 let before: Record<string, string>;
 
-test('main.ts synthesizes into CDKTF_OUTDIR', () => {
+test('main.ts synthesizes into CDKTF_OUTDIR, says where the stacks are and what to run next, and warns of placeholder networks', () => {
   const run = synthMain();
   expect(run.stderr).not.toMatch(/Error/);
   expect(run.status).toBe(0);
+  const shown = path.relative(root, outdir);
+  expect(run.stdout).toContain(
+    `Synthesized 8 stacks into ${shown}/stacks/: production, production-platform, production-sites-01, test, test-platform, test-sites-01, tools, tools-platform\n`,
+  );
+  expect(run.stdout).toContain(`  tofu -chdir=${shown}/stacks/test init\n  tofu -chdir=${shown}/stacks/test plan -out=test.tfplan\n`);
+  // The default config's API allow-lists still hold the documentation range 192.0.2.0/24.
+  expect(run.stderr).toBe('');
+  expect(run.stdout.split('\n').filter((line) => line.startsWith('warning: '))).toEqual(
+    ['tools', 'production', 'test'].map(
+      (env) =>
+        `warning: config/platform.yaml: environments.${env}.access.apiAllowedCidrs[0]: 192.0.2.0/24: is in 192.0.2.0/24, a documentation range (RFC 5737) ` +
+        "no one's traffic comes from, so it admits nobody to the Kubernetes API; replace it with your office and CI runner networks",
+    ),
+  );
   expect(Object.keys(hashTree(outdir))).toEqual(
     expect.arrayContaining(['manifest.json', 'stacks/production/cdk.tf.json', 'stacks/test/cdk.tf.json', 'stacks/tools/cdk.tf.json']),
   );
@@ -79,6 +93,31 @@ test('a broken config exits 1 with the message on stderr and leaves the output b
   expect(run.stderr).toMatch(new RegExp(`^Invalid platform config ${broken}:\\n  ${broken}: line \\d+ column \\d+: YAML syntax error: `));
   expect(hashTree(outdir)).toEqual(before);
   expect(leftovers()).toEqual([]);
+});
+
+test('a config without documentation ranges gives no warning', () => {
+  const own = path.join(work, 'own-networks.yaml');
+  writeFileSync(own, readFileSync(path.join(root, 'config', 'platform.yaml'), 'utf8').replaceAll('192.0.2.0/24', '185.17.68.0/24'));
+  const run = synthMain({ PLATFORM_CONFIG: own, CDKTF_OUTDIR: path.join(work, 'out-own') });
+  expect(run.status).toBe(0);
+  expect(run.stdout).not.toMatch(/warning/);
+  rmSync(path.join(work, 'out-own'), { recursive: true, force: true });
+});
+
+test('an unexpected error is one line naming the input files; the stack trace only with PLATFORM_DEBUG', () => {
+  // An output folder below a regular file: no check foresees it, mkdir throws EEXIST.
+  const blocker = path.join(work, 'a-file.yaml');
+  writeFileSync(blocker, '');
+  const env = { CDKTF_OUTDIR: path.join(blocker, 'out') };
+  const run = synthMain(env);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toMatch(
+    /^synth failed unexpectedly \(Error: EEXIST: file already exists, mkdir '.*a-file\.yaml'\) while building the stacks from config\/platform\.yaml and config\/sites\.yaml; nothing was written: check the output folder \(CDKTF_OUTDIR\) and its permissions; PLATFORM_DEBUG=1 prints the stack trace\n$/,
+  );
+  const debug = synthMain({ ...env, PLATFORM_DEBUG: '1' });
+  expect(debug.status).toBe(1);
+  expect(debug.stderr.split('\n')[0]).toMatch(/^synth failed unexpectedly \(Error: EEXIST/);
+  expect(debug.stderr).toMatch(/\n {4}at .*atomic-synth\.ts/);
 });
 
 test('a guardrail violation leaves the output byte-identical', () => {

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ConfigError, DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
+import { ConfigError, DEFAULT_CONFIG_FILE, documentProblems, guarded, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
 
 /**
  * Every way the platform config can be wrong, one change to config/platform.yaml
@@ -24,6 +26,16 @@ function autoscale(pool: any, autoscaling: Record<string, unknown>): void {
 const EXPRESSION_FIX =
   'OpenTofu would evaluate it as an expression (file(), templatefile() read files on the machine running plan); remove it: no field takes an expression, every value is plain text';
 
+const UNLISTED = (example: string) =>
+  "not a flavor Infomaniak sells (it is not in the price list of 2026-05-20, lib/cost/prices.ts); " +
+  `pick a listed one, such as ${example}, or, if your project has it, add it to cloud.unlistedFlavors (the cost estimate then reports it as not priced)`;
+const CRON_FIX =
+  'write five fields: minute (0-59) hour (0-23) day of month (1-31) month (1-12) day of week (0-6, 0 is Sunday), for example "0 */6 * * *"';
+const SECRET = (what: string) =>
+  `looks like a secret (${what}): the config reaches the nodes' user data, their labels and the synthesized JSON, where base64 hides it from the output scan; ` +
+  'keep secrets out of the config: the stacks generate their own, credentials come from the environment';
+const YAML11_BOOLEAN = 'is text, not a boolean: YAML 1.2 reads yes, no, on, off, y and n as strings (only YAML 1.1 took them for booleans); write true or false';
+
 function problemsOf(text: string): string[] {
   try {
     parsePlatformConfig(text, 'platform.yaml');
@@ -38,8 +50,10 @@ test('the default config is accepted (each row below is its only change)', () =>
   expect(() => parsePlatformConfig(defaultText, 'platform.yaml')).not.toThrow();
 });
 
-describe('bad input names the file, the field, the value and the fix', () => {
-  test.each<[string, (c: any) => void, string]>([
+/** One change to the default config and the one message it must give. */
+type Row = [name: string, change: (config: any) => void, message: string];
+
+const ROWS: Row[] = [
     [
       'even server count',
       (c) => (c.environments.production.servers.count = 2),
@@ -226,7 +240,7 @@ describe('bad input names the file, the field, the value and the fix', () => {
     [
       'yes/no as text',
       (c) => (c.environments.test.backups.forceDestroy = 'yes'),
-      'platform.yaml: environments.test.backups.forceDestroy: "yes": must be boolean, not string; change its type',
+      `platform.yaml: environments.test.backups.forceDestroy: "yes": ${YAML11_BOOLEAN}`,
     ],
     // ranges
     [
@@ -515,7 +529,8 @@ describe('bad input names the file, the field, the value and the fix', () => {
           mirrors: { 'docker.io': { endpoint: ['https://harbor.tools.webhost.ch'] } },
           configs: { 'harbor.tools.webhost.ch': { auth: { username: 'robot', password: 'hunter2', passwordVariable: 'registry_password' } } },
         }),
-      'platform.yaml: environments.production.registries.configs.harbor.tools.webhost.ch.auth.password: (hidden: a secret-looking field): unknown field; remove it or fix its spelling',
+      // The secret walk refuses it before the schema would call it an unknown field; the value is never shown.
+      "platform.yaml: environments.production.registries.configs.harbor.tools.webhost.ch.auth.password: (hidden: a secret-looking field): looks like a secret (a field named password): the config reaches the nodes' user data, their labels and the synthesized JSON, where base64 hides it from the output scan; keep secrets out of the config: the stacks generate their own, credentials come from the environment",
     ],
     [
       'a registry password variable that is no variable name',
@@ -564,7 +579,112 @@ describe('bad input names the file, the field, the value and the fix', () => {
       (c) => (c.cloud.s3Endpoint = 'https://s3.amazonaws.com'),
       'platform.yaml: cloud.s3Endpoint: "https://s3.amazonaws.com": host s3.amazonaws.com is outside guardrails.allowedEndpointDomains (infomaniak.cloud); use an endpoint there',
     ],
-  ])('%s', (_name, change, message) => {
+    // one mechanism in the loader per class, and its rows here
+    // flavors: the price table's list, an explicit opt-in for others
+    [
+      'a flavor Infomaniak does not sell',
+      (c) => (c.environments.tools.agentPools[0].flavor = 'a3-ram7-disk0'),
+      `platform.yaml: environments.tools.agentPools[0].flavor: "a3-ram7-disk0": ${UNLISTED('a4-ram8-disk0')}`,
+    ],
+    [
+      'a flavor far beyond any Infomaniak sells',
+      (c) => (c.environments.production.servers.flavor = 'a9999-ram99999-disk0'),
+      `platform.yaml: environments.production.servers.flavor: "a9999-ram99999-disk0": ${UNLISTED('a16-ram64-disk0')}`,
+    ],
+    [
+      'an opt-in for a flavor that is listed anyway',
+      (c) => (c.cloud.unlistedFlavors = ['a2-ram4-disk0']),
+      'platform.yaml: cloud.unlistedFlavors[0]: "a2-ram4-disk0": is in the price list already; remove it from cloud.unlistedFlavors',
+    ],
+    // cron schedules, parsed by croner
+    [
+      'a cron schedule out of range',
+      (c) => (c.environments.production.backups.etcdSnapshotSchedule = '99 99 99 99 99'),
+      `platform.yaml: environments.production.backups.etcdSnapshotSchedule: "99 99 99 99 99": not a cron schedule: invalid value for minute: 99; ${CRON_FIX}`,
+    ],
+    [
+      'a cron schedule that never fires',
+      (c) => (c.environments.tools.backups.etcdSnapshotSchedule = '0 0 31 2 *'),
+      `platform.yaml: environments.tools.backups.etcdSnapshotSchedule: "0 0 31 2 *": never fires: no date matches all five fields; ${CRON_FIX}`,
+    ],
+    [
+      'a cron extension RKE2 does not read',
+      (c) => (c.environments.test.backups.etcdSnapshotSchedule = '0 3 L * *'),
+      `platform.yaml: environments.test.backups.etcdSnapshotSchedule: "0 3 L * *": uses L, a cron extension RKE2's parser (robfig/cron, standard fields) does not know; ${CRON_FIX}`,
+    ],
+    // secrets never go into the config
+    [
+      'a secret in a pool label',
+      (c) => (c.environments.production.agentPools[0].labels = { password: 'hunter2' }),
+      `platform.yaml: environments.production.agentPools[0].labels.password: (hidden: a secret-looking field): ${SECRET('a field named password')}`,
+    ],
+    [
+      'an access key as a label value',
+      (c) => (c.environments.production.agentPools[0].labels = { role: 'AKIAABCDEFGHIJKLMNOP' }),
+      `platform.yaml: environments.production.agentPools[0].labels.role: (hidden: looks like a secret): ${SECRET('an AWS-style access key id')}`,
+    ],
+    [
+      'a token in a taint',
+      (c) => (c.environments.production.agentPools[0].taints = ['token=s3cr3t:NoSchedule']),
+      `platform.yaml: environments.production.agentPools[0].taints[0]: (hidden: looks like a secret): ${SECRET('token=...')}`,
+    ],
+    [
+      'a Keystone URL with a password',
+      (c) => (c.cloud.authUrl = 'https://tofu:hunter2@api.pub1.infomaniak.cloud/identity/v3'),
+      `platform.yaml: cloud.authUrl: (hidden: looks like a secret): ${SECRET('a URL with a password')}`,
+    ],
+    [
+      'a Keystone URL with a user',
+      (c) => (c.cloud.authUrl = 'https://tofu@api.pub1.infomaniak.cloud/identity/v3'),
+      'platform.yaml: cloud.authUrl: "https://tofu@api.pub1.infomaniak.cloud/identity/v3": holds user info (tofu@); credentials never go in the URL, which reaches the synthesized JSON and every state (the OpenStack provider reads them from the OS_* variables): remove "tofu@"',
+    ],
+    [
+      'a node label the kubelet may not set',
+      (c) => (c.environments.production.agentPools[0].labels = { 'kubernetes.io/role': 'web' }),
+      'platform.yaml: environments.production.agentPools[0].labels.kubernetes.io/role: "web": the kubelet may not set labels under kubernetes.io or k8s.io (NodeRestriction); use node.kubernetes.io/ or your own prefix',
+    ],
+    // each environment its own address plan
+    [
+      "test on production's address plan",
+      (c) => (c.environments.test.network = { ...c.environments.production.network }),
+      'platform.yaml: environments.test.network.cidr: "10.20.0.0/16": overlaps environments.production.network.cidr (10.20.0.0/16); each environment has its own address plan: pick a block no other environment uses, such as 10.0.0.0/16',
+    ],
+    // bounds every document is held to
+    [
+      'a 10,000-character field',
+      (c) => (c.cloud.imageNameRegex = 'x'.repeat(10000)),
+      `platform.yaml: cloud.imageNameRegex: "${'x'.repeat(56)}...: is 10,000 characters long; no field takes more than 1,024: shorten it`,
+    ],
+    [
+      'a list of 20,000 entries',
+      (c) => (c.cloud.dnsServers = Array.from({ length: 20000 }, () => '9.9.9.9')),
+      'platform.yaml: cloud.dnsServers: ["9.9.9.9","9.9.9.9","9.9.9.9","9.9.9.9","9.9.9.9","9.9.9...: has 20,000 entries; no list or map takes more than 10,000: shorten it',
+    ],
+    // plain messages, never the validator's raw text
+    [
+      'an empty string',
+      (c) => (c.cloud.externalNetwork = ''),
+      'platform.yaml: cloud.externalNetwork: "": is empty; write a value',
+    ],
+    [
+      'an empty string where a pattern is expected',
+      (c) => (c.platform.name = ''),
+      'platform.yaml: platform.name: "": is empty; must be lower-case letters, digits and dashes, starting with a letter (a DNS label); rename it',
+    ],
+    [
+      'an empty string for a number',
+      (c) => (c.environments.test.servers.count = ''),
+      'platform.yaml: environments.test.servers.count: "": is empty; write a number',
+    ],
+    [
+      'an internationalized host name',
+      (c) => (c.platformLayer.tools.grafanaHost = 'grafana.bäckerei.ch'),
+      'platform.yaml: platformLayer.tools.grafanaHost: "grafana.bäckerei.ch": an internationalized domain name; write it in punycode, the form DNS and certificates carry: grafana.xn--bckerei-5wa.ch',
+    ],
+];
+
+describe('bad input names the file, the field, the value and the fix', () => {
+  test.each(ROWS)('%s', (_name, change, message) => {
     expect(problemsOf(withChange(change))).toEqual([message]);
   });
 
@@ -605,4 +725,131 @@ describe('bad input names the file, the field, the value and the fix', () => {
       expect.stringMatching(/^platform\.yaml: environments\.test\.agentPools\[0\]\.flavor: "tiny": not an Infomaniak flavor name; /),
     ]);
   });
+});
+
+describe('every problem is reported in one run, whatever else is wrong', () => {
+  // An unrelated mistake (a misspelt field) next to each row's: the row's
+  // message must still come, so a check never waits for the rest of the file.
+  const UNRELATED: [where: string, add: (c: any) => void, message: string][] = [
+    ['at the top level', (c) => (c.extra = 1), 'platform.yaml: extra: 1: unknown field; remove it or fix its spelling'],
+    [
+      'in the tools environment',
+      (c) => (c.environments.tools.extra = 1),
+      'platform.yaml: environments.tools.extra: 1: unknown field; remove it or fix its spelling',
+    ],
+    [
+      'in the cloud section',
+      (c) => (c.cloud.extra = 1),
+      'platform.yaml: cloud.extra: 1: unknown field; remove it or fix its spelling',
+    ],
+  ];
+  const cases = UNRELATED.flatMap(([where, add, other]) =>
+    ROWS.filter(([, , message]) => !message.startsWith(other.split(': ').slice(0, 2).join(': '))).map(
+      ([name, change, message]) => [`${name}, with a misspelt field ${where}`, change, add, message, other] as const,
+    ),
+  );
+  test.each(cases)('%s', (_name, change, add, message, other) => {
+    const problems = problemsOf(
+      withChange((c) => {
+        change(c);
+        add(c);
+      }),
+    );
+    expect(problems).toHaveLength(2);
+    expect(problems).toEqual(expect.arrayContaining([message, other]));
+  });
+});
+
+describe('the opt-in for a flavor the price list lacks', () => {
+  test('accepts the flavor it names, only that one', () => {
+    const text = withChange((c) => {
+      c.cloud.unlistedFlavors = ['a3-ram7-disk0'];
+      c.environments.tools.agentPools[0].flavor = 'a3-ram7-disk0';
+    });
+    expect(parsePlatformConfig(text, 'platform.yaml').environments.tools.agentPools[0].flavor).toBe('a3-ram7-disk0');
+    const other = withChange((c) => {
+      c.cloud.unlistedFlavors = ['a3-ram7-disk0'];
+      c.environments.tools.agentPools[0].flavor = 'a5-ram7-disk0';
+    });
+    expect(problemsOf(other)).toEqual([expect.stringMatching(/^platform\.yaml: environments\.tools\.agentPools\[0\]\.flavor: "a5-ram7-disk0": not a flavor Infomaniak sells/)]);
+  });
+
+  test('takes only flavor names', () => {
+    expect(problemsOf(withChange((c) => (c.cloud.unlistedFlavors = ['large'])))).toEqual([
+      'platform.yaml: cloud.unlistedFlavors[0]: "large": not an Infomaniak flavor name; use a{vCPU}-ram{GB}-disk{GB}[-perf{n}], for example a4-ram16-disk0',
+    ]);
+  });
+});
+
+describe('bad files: each says what is wrong with the file as a whole', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'bad-config-'));
+  /** Loads `content` as PLATFORM_CONFIG and returns its problems. */
+  const problemsOfFile = (content: string | Buffer): string[] => {
+    const file = path.join(work, 'platform.yaml');
+    writeFileSync(file, content);
+    try {
+      loadPlatformConfig({ PLATFORM_CONFIG: file });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems.map((p) => p.replace(file, 'platform.yaml'));
+    }
+    throw new Error('expected the file to be refused');
+  };
+  const latin1 = Buffer.concat([Buffer.from(defaultText), Buffer.from('# M\xe4rz\n', 'latin1')]);
+  const aliasBomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+
+  test.each<[string, string | Buffer, unknown]>([
+    ['an empty file', '', 'platform.yaml: the file is empty (no YAML document, or only comments); start from config/platform.yaml, the embedded default'],
+    ['only comments', '# nothing yet\n', 'platform.yaml: the file is empty (no YAML document, or only comments); start from config/platform.yaml, the embedded default'],
+    [
+      'bytes that are not UTF-8',
+      latin1,
+      `platform.yaml: line ${defaultText.split('\n').length} column 4: byte 0xE4 is not UTF-8 (in Latin-1 or Windows-1252 it is "ä"); save the file as UTF-8`,
+    ],
+    [
+      'a YAML alias bomb',
+      aliasBomb,
+      'platform.yaml: its YAML aliases (*name) expand to more than 100 copies, the shape of a "billion laughs" attack; write the values out instead of nesting aliases',
+    ],
+    [
+      'a number beyond 2^53',
+      defaultText.replace(/count: 6\b/, 'count: 9007199254740993'),
+      'platform.yaml: environments.production.agentPools[0].count: 9007199254740993: is beyond 2^53 (9007199254740992), where numbers lose their exact value; no field takes a number this large',
+    ],
+    [
+      'a value nested 100,000 deep',
+      `platform: ${'['.repeat(100000)}${']'.repeat(100000)}\n`,
+      // The column is where the parser's stack ran out: it depends on the machine.
+      expect.stringMatching(/^platform\.yaml: line 1 column \d+: nests deeper than a YAML parser follows; write the value with less nesting$/),
+    ],
+    [
+      'a YAML 1.1 boolean written plainly',
+      defaultText.replace('forceDestroy: false ', 'forceDestroy: no    '),
+      `platform.yaml: environments.production.backups.forceDestroy: "no": ${YAML11_BOOLEAN}`,
+    ],
+  ])('%s', (_name, content, message) => {
+    expect(problemsOfFile(content)).toEqual([message]);
+  });
+});
+
+test('whatever goes wrong inside a loader ends as a ConfigError naming the file, with the original as its cause', () => {
+  const boom = new TypeError('Cannot read properties of undefined');
+  let caught: unknown;
+  try {
+    guarded('platform.yaml', ConfigError, () => {
+      throw boom;
+    });
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  expect((caught as ConfigError).problems).toEqual([
+    'platform.yaml: could not be read (TypeError: Cannot read properties of undefined); look for very deep nesting or an unusual YAML construct, and report it: PLATFORM_DEBUG=1 shows where it happened',
+  ]);
+  expect((caught as ConfigError).cause).toBe(boom);
+});
+
+test('a field that names where a secret is kept is not a secret', () => {
+  expect(documentProblems({ auth: { username: 'robot', passwordVariable: 'registry_mirror_password', tokenSecretName: 'x' } })).toEqual([]);
+  expect(documentProblems({ auth: { secretKey: 'x' } })).toEqual([{ at: ['auth', 'secretKey'], message: expect.stringMatching(/^looks like a secret \(a field named secretKey\)/) }]);
 });

@@ -117,7 +117,7 @@ test('a YAML alias does not smuggle an expression past the walk', () => {
 
 test('a value under a secret-looking key is not echoed', () => {
   const doc = parse(platformText);
-  doc.state = { s3: { bucket: 'b', secretKey: '${var.leaked}' } };
+  doc.state = { s3: { bucket: 'webhost-tofu-state', secretKey: '${var.leaked}' } };
   expect(platformProblems(doc)).toEqual([`platform.yaml: state.s3.secretKey: (hidden: a secret-looking field): contains \${: ${FIX}`]);
 });
 

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ENVIRONMENT_NAMES, FLAVOR_PATTERN, loadPlatformConfig } from '../lib/config';
+import { DEFAULT_CONFIG_FILE, ENVIRONMENT_NAMES, FLAVOR_PATTERN, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
 import {
   CostEstimateError,
   environmentOf,
@@ -75,6 +75,18 @@ describe('price table', () => {
     const price = flavorHourlyPrice(parseFlavor(name)!);
     if (!('eurPerHour' in price)) throw new Error(price.unpricedReason);
     expect(Math.abs(price.eurPerHour - listEurPerHour) / listEurPerHour).toBeLessThan(0.0012);
+  });
+
+  test('lists every flavor of the shared notes, and the formula fits each CPU flavor within 0.12%', () => {
+    const listed = Object.entries(INFOMANIAK_PRICES.flavorsEurPerHour);
+    expect(listed).toHaveLength(84);
+    const cpu = listed.filter(([name]) => parseFlavor(name)?.gpu === undefined);
+    expect(cpu).toHaveLength(74);
+    for (const [name, listEurPerHour] of cpu) {
+      const price = flavorHourlyPrice(parseFlavor(name)!);
+      if (!('eurPerHour' in price)) throw new Error(price.unpricedReason);
+      expect([name, Math.abs(price.eurPerHour - listEurPerHour) / listEurPerHour < 0.0012]).toEqual([name, true]);
+    }
   });
 
   test('parses the names the config accepts, and only those', () => {
@@ -176,7 +188,8 @@ describe('estimateStack on a hand-built stack', () => {
 describe('what cannot be priced is reported, never silently zero', () => {
   test.each([
     ['GPU flavor', 'openstack_compute_instance_v2', { flavor_name: 'nva2-a4-ram8-disk50-perf2' }, /GPU flavor nva2-a4-ram8-disk50-perf2/],
-    ['local disk without a perf class', 'openstack_compute_instance_v2', { flavor_name: 'a2-ram4-disk20' }, /no price for local disk without a perf class/],
+    ['a flavor not in the price list', 'openstack_compute_instance_v2', { flavor_name: 'a3-ram7-disk0' }, /^flavor a3-ram7-disk0 is not in Infomaniak's price list of 2026-05-20 .*: not priced$/],
+    ['local disk without a perf class (not a listed flavor)', 'openstack_compute_instance_v2', { flavor_name: 'a2-ram4-disk20' }, /^flavor a2-ram4-disk20 is not in Infomaniak's price list/],
     ['flavor from an expression', 'openstack_compute_instance_v2', { flavor_name: '${var.flavor}' }, /flavor_name "\$\{var.flavor\}" is not known before apply/],
     ['flavor by id', 'openstack_compute_instance_v2', { flavor_id: 'abc' }, /no flavor_name/],
     ['count from an expression', 'openstack_lb_loadbalancer_v2', { count: '${var.n}' }, /count "\$\{var.n\}" is not known before apply/],
@@ -211,6 +224,18 @@ describe('what cannot be priced is reported, never silently zero', () => {
     expect(report).toContain('not priced: openstack_images_image_v2.it (stack test-sites-01)');
     expect(report).toMatch(/without 1 resource not priced .*lower bound/);
   });
+});
+
+test('a flavor the config takes through cloud.unlistedFlavors is reported as not priced, never extrapolated', () => {
+  const text = readFileSync(DEFAULT_CONFIG_FILE, 'utf8')
+    .replace('  imageNameRegex:', '  unlistedFlavors: [a3-ram7-disk0]\n  imageNameRegex:')
+    .replace('flavor: a4-ram16-disk0 #', 'flavor: a3-ram7-disk0 #');
+  const { json } = synthPlatform(parsePlatformConfig(text, 'platform.yaml'));
+  const tools = estimateStack('tools', json.tools);
+  expect(tools.unpriced).toEqual(
+    [1, 2, 3].map(() => ({ stack: 'tools', address: expect.stringMatching(/^openstack_compute_instance_v2\.Cluster_AgentPool-general_Node/), reason: expect.stringMatching(/^flavor a3-ram7-disk0 is not in Infomaniak's price list of 2026-05-20 .*: not priced$/) })),
+  );
+  expect(tools.lines.filter((l) => l.item === 'a3-ram7-disk0')).toEqual([]);
 });
 
 describe('bad inputs fail with the stack, resource and value', () => {

@@ -46,6 +46,28 @@ describe('expressions that read files', () => {
   });
 });
 
+describe('secrets hidden as base64 (user data)', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const secretFindings = (value: string) =>
+    scanJson({ resource: { openstack_compute_instance_v2: { Node: { user_data: value } } } }, 'cdk.tf.json').map((f) => `${f.rule}: ${f.problem}`);
+
+  test.each([
+    ['a node label in the literal part of an expression', `\${base64encode(join("", [base64decode("${b64('node-label:\n  - "password=hunter2"\n')}"), var.x]))}`, 'a literal value for password'],
+    ['a setting in an INI file', `\${base64decode("${b64('[Global]\napplication-credential-secret = s3cr3t\n')}")}`, 'a literal value for application-credential-secret'],
+    ['a private key in user data written whole as base64', b64('#cloud-config\nwrite_files:\n  - content: "-----BEGIN PRIVATE KEY-----"\n'), 'a PEM private key block'],
+  ])('%s is found', (_name, value, what) => {
+    expect(secretFindings(value)).toEqual([`no-secret-literals: base64-encoded text in it holds ${what}`]);
+  });
+
+  test.each([
+    ['a secret setting whose value is a reference', `\${base64decode("${b64('token: ')}")}\${random_password.t.result}`],
+    ['a switch named after secrets', `\${base64decode("${b64('secrets-encryption: true\n')}")}`],
+    ['plain base64 of plain text', b64('#cloud-config\npackage_update: true\n')],
+  ])('%s passes', (_name, value) => {
+    expect(secretFindings(value)).toEqual([]);
+  });
+});
+
 test('the default platform with the example sites calls no such function', () => {
   const catalog = loadSitesCatalog(catalogOptionsOf(config), {}).catalog;
   const { json } = synthPlatform(config, catalog);

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, loadPlatformConfig, parsePlatformConfig, DEFAULT_CONFIG_FILE } from '../lib/config';
 import { catalogOptionsOf, DEFAULT_SITES_CATALOG_FILE, loadSitesCatalog, parseSitesCatalog } from '../lib/sites/catalog';
@@ -313,8 +315,95 @@ describe('bad entries name the file, the field, the value and the fix', () => {
       (c) => (c.testDomain = '%{ for d in ["a"] }${d}%{ endfor }.ch'),
       `sites.yaml: testDomain: "%{ for d in [\\"a\\"] }\${d}%{ endfor }.ch": contains \${ and %{: ${EXPRESSION_FIX}`,
     ],
+    // bounds, plain messages, every problem in one run
+    [
+      'a site with 2,000 hosts',
+      (c) => (c.sites[0].hosts = Array.from({ length: 2000 }, (_, i) => `h${i}.baeckerei-brunner.ch`)),
+      'sites.yaml: sites[0].hosts: ["h0.baeckerei-brunner.ch","h1.baeckerei-brunner.ch","h2....: has 2,000 hosts; a site takes at most 100, the most names Let’s Encrypt puts on one certificate (each site gets one)',
+    ],
+    [
+      'an image tag of 200 characters',
+      (c) => (c.sites[0].image = `docker.io/nginxinc/nginx-unprivileged:${'1'.repeat(200)}`),
+      `sites.yaml: sites[0].image: "docker.io/nginxinc/nginx-unprivileged:${'1'.repeat(18)}...: its tag is 200 characters; a tag has at most 128 (the OCI distribution spec): pin a shorter tag or a digest`,
+    ],
+    [
+      'an image tag of 10,000 characters',
+      (c) => (c.sites[0].image = `docker.io/nginxinc/nginx-unprivileged:${'1'.repeat(10000)}`),
+      `sites.yaml: sites[0].image: "docker.io/nginxinc/nginx-unprivileged:${'1'.repeat(18)}...: is 10,038 characters long; no field takes more than 1,024: shorten it`,
+    ],
+    [
+      'a health path of 10,000 characters',
+      (c) => (c.sites[0].healthPath = `/${'h'.repeat(9999)}`),
+      `sites.yaml: sites[0].healthPath: "/${'h'.repeat(55)}...: is 10,000 characters long; no field takes more than 1,024: shorten it`,
+    ],
+    [
+      'an internationalized host',
+      (c) => (c.sites[0].hosts[0] = 'bäckerei-brunner.ch'),
+      'sites.yaml: sites[0].hosts[0]: "bäckerei-brunner.ch": an internationalized domain name; write it in punycode, the form DNS and certificates carry: xn--bckerei-brunner-0kb.ch',
+    ],
+    [
+      'an internationalized test domain',
+      (c) => (c.testDomain = 'test.bäckerei.ch'),
+      'sites.yaml: testDomain: "test.bäckerei.ch": an internationalized domain name; write it in punycode, the form DNS and certificates carry: test.xn--bckerei-5wa.ch',
+    ],
+    [
+      'an empty host',
+      (c) => (c.sites[1].hosts[0] = ''),
+      'sites.yaml: sites[1].hosts[0]: "": is empty; not a host name; write it in lower case as www.example.ch (no scheme, port, wildcard or trailing dot)',
+    ],
+    [
+      'a secret in a health path',
+      (c) => (c.sites[2].healthPath = '/healthz?token=AKIAABCDEFGHIJKLMNOP'),
+      "sites.yaml: sites[2].healthPath: (hidden: looks like a secret): looks like a secret (an AWS-style access key id): the config reaches the nodes' user data, their labels and the synthesized JSON, where base64 hides it from the output scan; keep secrets out of the config: the stacks generate their own, credentials come from the environment",
+    ],
   ])('%s', (_name, change, expected) => {
     expect(problemsOf(withChange(change))).toEqual([expected]);
+  });
+});
+
+test('every problem is reported in one run: a bad entry does not hide the cross-site rules', () => {
+  expect(
+    problemsOf(
+      withChange((c) => {
+        c.sites[0].port = 'http';
+        c.sites[4].hosts[1] = 'www.baeckerei-brunner.ch';
+        c.extra = 1;
+      }),
+    ),
+  ).toEqual([
+    'sites.yaml: sites[0].port: "http": must be number, not string; change its type',
+    'sites.yaml: extra: 1: unknown field; remove it or fix its spelling',
+    'sites.yaml: sites[4].hosts[1]: "www.baeckerei-brunner.ch": host www.baeckerei-brunner.ch is already served by sites[0] (baeckerei-brunner); a host belongs to one site',
+  ]);
+});
+
+describe('bad catalog files', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'bad-catalog-'));
+  const problemsOfFile = (content: string | Buffer): string[] => {
+    const file = path.join(work, 'sites.yaml');
+    writeFileSync(file, content);
+    try {
+      loadSitesCatalog(options, { SITES_CATALOG: file });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems.map((p) => p.replace(file, 'sites.yaml'));
+    }
+    throw new Error('expected the file to be refused');
+  };
+  test.each<[string, string | Buffer, string]>([
+    ['an empty file', '', 'sites.yaml: the file is empty (no YAML document, or only comments); start from config/sites.yaml, the example catalog'],
+    [
+      'a Windows-1252 byte',
+      Buffer.concat([Buffer.from('sites:\n  - id: 1\n    name: caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+      'sites.yaml: line 3 column 14: byte 0xE9 is not UTF-8 (in Latin-1 or Windows-1252 it is "é"); save the file as UTF-8',
+    ],
+    [
+      'an id beyond 2^53',
+      defaultText.replace('id: 1\n', 'id: 18446744073709551617\n'),
+      'sites.yaml: sites[0].id: 18446744073709551617: is beyond 2^53 (9007199254740992), where numbers lose their exact value; no field takes a number this large',
+    ],
+  ])('%s', (_name, content, message) => {
+    expect(problemsOfFile(content)).toEqual([message]);
   });
 });
 

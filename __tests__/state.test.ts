@@ -152,7 +152,7 @@ describe('bad state settings', () => {
     ['an unknown backend', { backend: 'consul' }, 'platform.yaml: state.backend: "consul": must be local or s3'],
     ['a bucket name with capitals', { backend: 's3', s3: { bucket: 'Tofu_State' } }, 'platform.yaml: state.s3.bucket: "Tofu_State": not a bucket name; use 3 to 63 lower-case letters, digits and dashes'],
     ['a rotation to the same key', { encryption: { key: 'key1', previousKey: 'key1' } }, 'platform.yaml: state.encryption.previousKey: "key1": must differ from key: give the new key a new name (key1 -> key2) and put the old name here'],
-    ['a lock file setting that is not a boolean', { backend: 's3', s3: { bucket: 'b-state', lockFile: 'no' } }, 'platform.yaml: state.s3.lockFile: "no": must be boolean, not string; change its type'],
+    ['a lock file setting that is not a boolean', { backend: 's3', s3: { bucket: 'b-state', lockFile: 'no' } }, 'platform.yaml: state.s3.lockFile: "no": is text, not a boolean: YAML 1.2 reads yes, no, on, off, y and n as strings (only YAML 1.1 took them for booleans); write true or false'],
     ['a key name with a dash', { encryption: { key: 'key-2' } }, 'platform.yaml: state.encryption.key: "key-2": must be a lower-case name of letters, digits and underscores, for example key2'],
   ])('%s', (_, state, message) => {
     expect(problemsOf(state)).toEqual([message]);

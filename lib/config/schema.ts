@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { addressPlanProblems, describeReach, parseIpBlock, reachOf, SANE_PREFIX_LENGTH, type AddressPlan, type IpBlock } from '../net/cidr';
+import { checkEnvironmentsApart, checkFlavorsListed, endpointUrl } from './checks';
+import { cronScheduleProblem } from './cron';
+import { crossFieldCheck, type CrossFieldContext } from './cross-field';
 import {
   DEFAULT_DNS_SERVERS,
   DEFAULT_EXTERNAL_NETWORK,
@@ -40,6 +43,14 @@ const flavor = z.string().regex(FLAVOR_PATTERN, {
 // Kubernetes label keys and values, and RKE2 node-taint syntax.
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+/** A label the kubelet may not set on its node (NodeRestriction): under kubernetes.io or k8s.io, except node. and kubelet. */
+function isRestrictedLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  if (slash < 0) return false;
+  const prefix = key.slice(0, slash);
+  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
+  return (under('kubernetes.io') || under('k8s.io')) && !under('node.kubernetes.io') && !under('kubelet.kubernetes.io');
+}
 const TAINT = /^([^=:\s]+)(=([^=:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 const BootVolumeSchema = z
@@ -120,7 +131,12 @@ const AgentPoolSchema = z
     bootVolume: BootVolumeSchema,
     labels: z
       .record(
-        z.string().regex(labelKey, { error: 'not a Kubernetes label key; use [prefix/]name' }),
+        z
+          .string()
+          .regex(labelKey, { error: 'not a Kubernetes label key; use [prefix/]name' })
+          .refine((key) => !isRestrictedLabelKey(key), {
+            error: 'the kubelet may not set labels under kubernetes.io or k8s.io (NodeRestriction); use node.kubernetes.io/ or your own prefix',
+          }),
         z.string().max(63, { error: 'must be at most 63 characters (a Kubernetes label value)' }).regex(labelValue, { error: 'not a Kubernetes label value; letters, digits, - _ . (63 at most)' }),
       )
       .default({})
@@ -262,7 +278,10 @@ const BackupsSchema = z
   .object({
     etcdSnapshotSchedule: z
       .string()
-      .regex(/^(\S+\s+){4}\S+$/, { error: 'must be a cron expression of five fields, for example "0 */6 * * *"' })
+      .superRefine((schedule, ctx) => {
+        const problem = cronScheduleProblem(schedule);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('0 */6 * * *')
       .describe('When RKE2 snapshots etcd to the backup bucket (cron, UTC).'),
     etcdSnapshotRetention: snapshotCount('in object storage')
@@ -359,11 +378,13 @@ const EnvironmentSchema = z
       .min(1, { error: 'needs at least one agent pool; add one under agentPools' }),
   })
   .strict()
-  .superRefine((env, ctx) => {
-    checkAddressPlan(env, ctx);
-    checkAccess(env.access, env.network.cidr, ctx);
+  .check(crossFieldCheck((env, ctx) => {
+    const plan = [['network', 'cidr'], ['network', 'serversSubnetCidr'], ['network', 'agentsSubnetCidr'], ['kubernetes', 'podCidr'], ['kubernetes', 'serviceCidr']];
+    if (plan.every((field) => ctx.valid(...field))) checkAddressPlan(env, ctx);
+    if (ctx.valid('access') && ctx.valid('network', 'cidr')) checkAccess(env.access, env.network.cidr, ctx);
     const containers = new Set<string>(['etcd-snapshots']);
-    env.objectStorage.containers.forEach((name, index) => {
+    (Array.isArray(env.objectStorage?.containers) ? env.objectStorage.containers : []).forEach((name, index) => {
+      if (!ctx.valid('objectStorage', 'containers', index)) return;
       if (containers.has(name)) {
         ctx.addIssue({
           code: 'custom',
@@ -374,8 +395,10 @@ const EnvironmentSchema = z
       containers.add(name);
     });
     // Cilium's cluster-pool IPAM gives each node a /24 of the pod range (RKE2's default): every node at the maximum needs one.
-    const podPrefix = Number(env.kubernetes.podCidr.split('/')[1]);
-    if (Number.isInteger(podPrefix) && podPrefix <= CILIUM_NODE_POD_CIDR_PREFIX) {
+    // Read only fields that passed their own checks (a bad count or range is reported by its own field).
+    const poolsValid = ctx.valid('servers', 'count') && ctx.valid('agentPools');
+    const podPrefix = ctx.valid('kubernetes', 'podCidr') ? Number(env.kubernetes.podCidr.split('/')[1]) : NaN;
+    if (poolsValid && Number.isInteger(podPrefix) && podPrefix <= CILIUM_NODE_POD_CIDR_PREFIX) {
       const ranges = 2 ** (CILIUM_NODE_POD_CIDR_PREFIX - podPrefix);
       const nodes = env.servers.count + env.agentPools.reduce((n, p) => n + (p.autoscaling?.maxNodes ?? p.count), 0);
       if (nodes > ranges) {
@@ -389,7 +412,8 @@ const EnvironmentSchema = z
       }
     }
     const seen = new Set<string>();
-    env.agentPools.forEach((pool, index) => {
+    (Array.isArray(env.agentPools) ? env.agentPools : []).forEach((pool, index) => {
+      if (!ctx.valid('agentPools', index, 'name')) return;
       if (seen.has(pool.name)) {
         ctx.addIssue({
           code: 'custom',
@@ -399,7 +423,7 @@ const EnvironmentSchema = z
       }
       seen.add(pool.name);
     });
-  });
+  }));
 
 /** What each access list opens, and the way out of a list that admits the internet. */
 const ACCESS_LISTS = {
@@ -495,8 +519,8 @@ const CloudSchema = z
         error: `not an Infomaniak region; use one of ${Object.keys(INFOMANIAK_REGIONS).join(', ')}`,
       })
       .describe('OpenStack region; also selects the default Keystone and S3 endpoints.'),
-    authUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
-    s3Endpoint: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
+    authUrl: endpointUrl('the OpenStack provider reads them from the OS_* variables').optional(),
+    s3Endpoint: endpointUrl('the S3 keys are EC2 credentials, the state backend reads them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY').optional(),
     externalNetwork: z.string().min(1).default(DEFAULT_EXTERNAL_NETWORK),
     dnsServers: z.array(ipv4Address).min(1, { error: 'needs at least one resolver' }).default(DEFAULT_DNS_SERVERS),
     imageNameRegex: z
@@ -516,6 +540,12 @@ const CloudSchema = z
       .strict()
       .prefault({})
       .describe("The project's quotas (Infomaniak's defaults unless raised): every node at its largest must fit."),
+    unlistedFlavors: z
+      .array(flavor)
+      .default([])
+      .describe(
+        'Flavors your project has that are not in the price list (lib/cost/prices.ts), such as a new or a private one: the explicit opt-in for using them; the cost estimate reports them as not priced.',
+      ),
   })
   .strict()
   .transform((cloud) => ({
@@ -647,23 +677,29 @@ export const PlatformConfigSchema = z
     ),
   })
   .strict()
-  .superRefine((config, ctx) => {
-    // Only on an otherwise valid config: a bad region or URL is reported once, by its own check.
-    if (ctx.issues.length === 0) checkSovereignty(config, ctx);
-    // Only on otherwise valid pools: a bad count or flavor is reported once, by its own field.
-    if (ctx.issues.length === 0) {
-      for (const { quota, message } of quotaProblems({ quotas: config.cloud.quotas, environments: config.environments })) {
+  .check(crossFieldCheck((config, ctx) => {
+    // Each check reads only fields that passed their own: a bad region or URL is reported once, by its own check.
+    checkSovereignty(config, ctx);
+    checkEnvironmentsApart(config, ctx);
+    checkFlavorsListed(config, ctx);
+    // Read only when every environment and the quotas passed their own checks: a bad count or flavor is reported once, by its field.
+    // Environments whose pools passed their own checks count; the others' problems are reported by their fields.
+    const counted = Object.fromEntries(
+      Object.entries(config.environments ?? {}).filter(([name]) => ctx.valid('environments', name, 'servers') && ctx.valid('environments', name, 'agentPools')),
+    ) as typeof config.environments;
+    if (ctx.valid('cloud', 'quotas')) {
+      for (const { quota, message } of quotaProblems({ quotas: config.cloud.quotas, environments: counted })) {
         ctx.addIssue({ code: 'custom', path: ['cloud', 'quotas', quota], message });
       }
     }
-    if (config.environments.production.backups.forceDestroy) {
+    if (ctx.valid('environments', 'production', 'backups', 'forceDestroy') && config.environments.production.backups.forceDestroy) {
       ctx.addIssue({
         code: 'custom',
         path: ['environments', 'production', 'backups', 'forceDestroy'],
         message: 'production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
       });
     }
-  });
+  }));
 
 /**
  * The cloud section stays within the guardrails: region, endpoints and
@@ -672,10 +708,10 @@ export const PlatformConfigSchema = z
  */
 function checkSovereignty(
   config: { cloud: z.output<typeof CloudSchema>; guardrails: z.output<typeof GuardrailsSchema> },
-  ctx: z.RefinementCtx,
+  ctx: CrossFieldContext,
 ): void {
   const { cloud, guardrails } = config;
-  if (!guardrails.allowedRegions.includes(cloud.region)) {
+  if (ctx.valid('cloud', 'region') && ctx.valid('guardrails', 'allowedRegions') && !guardrails.allowedRegions.includes(cloud.region)) {
     ctx.addIssue({
       code: 'custom',
       path: ['cloud', 'region'],
@@ -683,7 +719,11 @@ function checkSovereignty(
     });
   }
   for (const field of ['authUrl', 's3Endpoint'] as const) {
-    const host = new URL(cloud[field]).hostname.toLowerCase();
+    // Before the cloud section's defaults are applied (it has problems elsewhere), the region's endpoint is the default.
+    const fallback = ctx.valid('cloud', 'region') ? INFOMANIAK_REGIONS[cloud.region]?.[field] : undefined;
+    const url = ctx.valid('cloud', field) ? cloud[field] : cloud[field] === undefined ? fallback : undefined;
+    if (url === undefined || !ctx.valid('guardrails', 'allowedEndpointDomains')) continue;
+    const host = new URL(url).hostname.toLowerCase();
     if (!guardrails.allowedEndpointDomains.some((d) => host === d || host.endsWith(`.${d}`))) {
       ctx.addIssue({
         code: 'custom',
@@ -692,8 +732,9 @@ function checkSovereignty(
       });
     }
   }
+  if (!ctx.valid('guardrails', 'allowedDnsResolvers') || !Array.isArray(cloud.dnsServers)) return;
   cloud.dnsServers.forEach((server, index) => {
-    if (!guardrails.allowedDnsResolvers.includes(server)) {
+    if (ctx.valid('cloud', 'dnsServers', index) && !guardrails.allowedDnsResolvers.includes(server)) {
       ctx.addIssue({
         code: 'custom',
         path: ['cloud', 'dnsServers', index],

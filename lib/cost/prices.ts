@@ -24,10 +24,18 @@ export interface PriceList {
    */
   readonly chfPerEur: number;
   /**
+   * The flavors Infomaniak sells, each with its list price in EUR an hour:
+   * every row of the list (84 flavors: 74 CPU, 10 GPU). A flavor not in it is
+   * not priced, and the config takes it only with the opt-in
+   * `cloud.unlistedFlavors`.
+   */
+  readonly flavorsEurPerHour: Readonly<Record<string, number>>;
+  /**
    * Instances: a flavor a{vCPU}-ram{GB}-disk{GB}[-perf{n}] costs
    * vCPU x eurPerVcpuHour + GB RAM x eurPerGbRamHour + GB local disk x the
-   * local disk price of its perf class. Fits all 75 non-GPU flavors of the list
-   * within 0.12%; GPU flavors (nv...-) carry a premium the formula does not have.
+   * local disk price of its perf class. Fits the list price of every CPU flavor
+   * of the list within 0.12% (a test checks all 74); GPU flavors (nv...-) carry
+   * a premium the formula does not have.
    */
   readonly instance: {
     readonly eurPerVcpuHour: number;
@@ -54,6 +62,93 @@ export const INFOMANIAK_PRICES: PriceList = {
   vatIncluded: false,
   hoursPerMonth: 730,
   chfPerEur: 1.11,
+  // Copied from ../shared/infomaniak-flavors.md (column EUR/h), in its order.
+  flavorsEurPerHour: {
+    'a1-ram2-disk0': 0.00363,
+    'a1-ram2-disk20-perf1': 0.00577,
+    'a2-ram4-disk0': 0.00725,
+    'a1-ram2-disk50-perf1': 0.00898,
+    'a2-ram4-disk20-perf1': 0.00939,
+    'a1-ram2-disk80-perf1': 0.01219,
+    'a2-ram4-disk50-perf1': 0.01261,
+    'a4-ram8-disk0': 0.0145,
+    'a2-ram4-disk80-perf1': 0.01582,
+    'a4-ram8-disk20-perf1': 0.01664,
+    'a4-ram8-disk50-perf1': 0.01986,
+    'a4-ram16-disk0': 0.02018,
+    'a4-ram16-disk20-perf1': 0.02232,
+    'a4-ram8-disk80-perf1': 0.02307,
+    'a4-ram16-disk50-perf1': 0.02554,
+    'a4-ram16-disk80-perf1': 0.02875,
+    'a8-ram16-disk0': 0.029,
+    'a8-ram16-disk20-perf1': 0.03115,
+    'a8-ram16-disk50-perf1': 0.03436,
+    'a8-ram16-disk80-perf1': 0.03757,
+    'a8-ram32-disk0': 0.04036,
+    'a8-ram32-disk20-perf1': 0.0425,
+    'a12-ram24-disk0': 0.04351,
+    'a12-ram24-disk20-perf1': 0.04565,
+    'a8-ram32-disk50-perf1': 0.04572,
+    'a12-ram24-disk50-perf1': 0.04886,
+    'a8-ram32-disk80-perf1': 0.04893,
+    'a12-ram24-disk80-perf1': 0.05208,
+    'a16-ram32-disk0': 0.05801,
+    'a16-ram32-disk20-perf1': 0.06015,
+    'a12-ram48-disk0': 0.06054,
+    'a12-ram48-disk20-perf1': 0.06268,
+    'a16-ram32-disk50-perf1': 0.06336,
+    'a12-ram48-disk50-perf1': 0.0659,
+    'a16-ram32-disk80-perf1': 0.06658,
+    'a12-ram48-disk80-perf1': 0.06911,
+    'a16-ram64-disk0': 0.08072,
+    'a16-ram64-disk20-perf1': 0.08286,
+    'a16-ram64-disk50-perf1': 0.08608,
+    'a16-ram64-disk80-perf1': 0.08929,
+    'a24-ram48-disk20-perf2': 0.0913,
+    'a24-ram48-disk50-perf2': 0.09772,
+    'a24-ram48-disk80-perf2': 0.10415,
+    'a32-ram64-disk20-perf2': 0.1203,
+    'a24-ram96-disk20-perf2': 0.12537,
+    'a32-ram64-disk50-perf2': 0.12673,
+    'a24-ram96-disk50-perf2': 0.13179,
+    'a32-ram64-disk80-perf2': 0.13316,
+    'a24-ram96-disk80-perf2': 0.13822,
+    'a32-ram128-disk20-perf2': 0.16573,
+    'a4-ram8-disk20-perf2': 0.01879,
+    'a4-ram16-disk20-perf2': 0.02446,
+    'a4-ram8-disk50-perf2': 0.02521,
+    'a4-ram16-disk50-perf2': 0.03089,
+    'a4-ram8-disk80-perf2': 0.03164,
+    'a8-ram16-disk20-perf2': 0.03329,
+    'a4-ram16-disk80-perf2': 0.03732,
+    'a8-ram16-disk50-perf2': 0.03972,
+    'a8-ram32-disk20-perf2': 0.04465,
+    'a8-ram16-disk80-perf2': 0.04614,
+    'a12-ram24-disk20-perf2': 0.04779,
+    'a8-ram32-disk50-perf2': 0.05107,
+    'a12-ram24-disk50-perf2': 0.05422,
+    'a8-ram32-disk80-perf2': 0.0575,
+    'a12-ram24-disk80-perf2': 0.06065,
+    'a16-ram32-disk20-perf2': 0.06229,
+    'a12-ram48-disk20-perf2': 0.06483,
+    'a16-ram32-disk50-perf2': 0.06872,
+    'a12-ram48-disk50-perf2': 0.07125,
+    'a16-ram32-disk80-perf2': 0.07515,
+    'a12-ram48-disk80-perf2': 0.07768,
+    'a16-ram64-disk20-perf2': 0.08501,
+    'a16-ram64-disk50-perf2': 0.09143,
+    'a16-ram64-disk80-perf2': 0.09786,
+    'nva2-a4-ram8-disk50-perf2': 0.14623,
+    'nva2-a4-ram8-disk80-perf2': 0.15265,
+    'nva2-a8-ram16-disk50-perf2': 0.16073,
+    'nva2-a8-ram16-disk80-perf2': 0.16716,
+    'nva2-a12-ram24-disk50-perf2': 0.17523,
+    'nva2-a12-ram24-disk80-perf2': 0.18166,
+    'nva2-a16-ram32-disk50-perf2': 0.18973,
+    'nva2-a16-ram32-disk80-perf2': 0.19616,
+    'nvt4-a4-ram8-disk50-perf2': 0.21321,
+    'nva2-a24-ram48-disk50-perf2': 0.21874,
+  },
   instance: {
     eurPerVcpuHour: 0.002206,
     eurPerGbRamHour: 0.00071,
@@ -96,6 +191,11 @@ export function parseFlavor(name: string): Flavor | undefined {
   };
 }
 
+/** Whether Infomaniak sells the flavor: it is in the price list. */
+export function isListedFlavor(name: string, prices: PriceList = INFOMANIAK_PRICES): boolean {
+  return Object.hasOwn(prices.flavorsEurPerHour, name);
+}
+
 /** An hourly price, or why there is none. */
 export type HourlyPrice = { readonly eurPerHour: number } | { readonly unpricedReason: string };
 
@@ -104,6 +204,11 @@ export type HourlyPrice = { readonly eurPerHour: number } | { readonly unpricedR
  * disks of a perf class without a price are not priced (with the reason).
  */
 export function flavorHourlyPrice(flavor: Flavor, prices: PriceList = INFOMANIAK_PRICES): HourlyPrice {
+  if (!isListedFlavor(flavor.name, prices)) {
+    return {
+      unpricedReason: `flavor ${flavor.name} is not in Infomaniak's price list of ${prices.date} (a config takes it only through cloud.unlistedFlavors): not priced`,
+    };
+  }
   if (flavor.gpu !== undefined) {
     return { unpricedReason: `GPU flavor ${flavor.name}: the list's formula leaves out the GPU premium; look it up in the price list` };
   }

@@ -250,3 +250,33 @@ export function describeReach(reach: Reach): string {
 function toBigInt(address: IPv4 | IPv6): bigint {
   return address.toByteArray().reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
 }
+
+/**
+ * The first block of `prefixLength` inside `within` that overlaps none of
+ * `taken`, to suggest in a message; undefined when there is none.
+ */
+export function firstFreeBlock(within: Ipv4Cidr, prefixLength: number, taken: readonly Ipv4Cidr[]): string | undefined {
+  if (prefixLength < within.prefixLength || prefixLength > 32) return undefined;
+  const size = 2 ** (32 - prefixLength);
+  for (let first = within.first; first + size - 1 <= within.last; first += size) {
+    const block = { text: '', first, last: first + size - 1, prefixLength };
+    if (!taken.some((t) => overlaps(t, block))) return `${formatAddress(first)}/${prefixLength}`;
+  }
+  return undefined;
+}
+
+/**
+ * The documentation ranges of RFC 5737 (TEST-NET-1 to -3): no one's traffic
+ * comes from them, so an allow-list that still holds one admits nobody from
+ * it (the default config's placeholder 192.0.2.0/24).
+ */
+export const DOCUMENTATION_RANGES: readonly Ipv4Cidr[] = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'].map(
+  (text) => parseCidr(text) as Ipv4Cidr,
+);
+
+/** The RFC 5737 range a block lies in or overlaps, or undefined. */
+export function documentationRangeOf(text: string): string | undefined {
+  const block = parseCidr(text);
+  if (typeof block === 'string') return undefined;
+  return DOCUMENTATION_RANGES.find((range) => overlaps(range, block))?.text;
+}

@@ -1,2 +1,4 @@
 export * from './atomic-synth';
 export * from './secret-scan';
+export * from './next-steps';
+export * from './failure';

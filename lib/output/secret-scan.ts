@@ -34,6 +34,16 @@ const SECRET_PATTERNS: readonly { readonly pattern: RegExp; readonly what: strin
   },
 ];
 
+/**
+ * What secret a text holds, by its content alone (a PEM private key, an
+ * RKE2/K3s token, an AWS-style access key id), or undefined. The config
+ * loaders refuse such values before they reach user data or labels, where the
+ * output scan sees them only base64-encoded.
+ */
+export function secretContentIn(value: string): string | undefined {
+  return SECRET_PATTERNS.find(({ pattern }) => pattern.test(value))?.what;
+}
+
 /** Rule of the second finding kind: expressions that read the file system of the machine running tofu. */
 export const FILE_FUNCTIONS_RULE = 'no-file-functions';
 
@@ -104,6 +114,40 @@ export function scanSynthesizedOutput(outdir: string, displayDir: string = outdi
   return findings;
 }
 
+/** A literal `base64decode("...")` argument, as cdktf writes the literal parts of user data. */
+const BASE64_LITERAL = /base64decode\("([A-Za-z0-9+/]+={0,2})"\)/g;
+/** A whole value that is base64 (user data written as one literal). */
+const BASE64_VALUE = /^[A-Za-z0-9+/]{16,}={0,2}$/;
+
+/**
+ * The texts hidden as base64 in a Terraform string: the literal arguments of
+ * `base64decode(...)` and a value that is base64 as a whole. User data is
+ * base64, so a secret that came in through the config (a pool label) would
+ * pass a scan of the JSON text alone.
+ */
+export function base64TextsIn(value: string): string[] {
+  const texts = [...value.matchAll(BASE64_LITERAL)].map((m) => m[1]);
+  if (BASE64_VALUE.test(value) && value.length % 4 === 0) texts.push(value);
+  return texts.map((text) => Buffer.from(text, 'base64').toString('utf8'));
+}
+
+/** `name: value`, `name = value` or `name=value` on a line of decoded text (YAML, INI, a node label). */
+const DECODED_ASSIGNMENT = /^[\s-]*["']?([A-Za-z0-9_./-]+)["']?\s*(?:=|:\s)\s*["']?([^"'\s].*?)["']?\s*$/;
+
+/** What secret decoded text holds: a secret by its content, or a secret-named setting with a literal value. */
+function secretInDecodedText(text: string): string | undefined {
+  const content = SECRET_PATTERNS.find(({ pattern }) => pattern.test(text))?.what;
+  if (content !== undefined) return content;
+  for (const line of text.split('\n')) {
+    const match = DECODED_ASSIGNMENT.exec(line);
+    if (!match) continue;
+    const [, key, value] = match;
+    if (/^(true|false|null|~|\d+)$/i.test(value)) continue; // a setting about secrets (secrets-encryption: true), not one
+    if (isSecretAttributeName(key.replace(/[-./]/g, '_').toLowerCase())) return `a literal value for ${key}`;
+  }
+  return undefined;
+}
+
 /** Scans one synthesized JSON document. */
 export function scanJson(doc: unknown, file: string): OutputFinding[] {
   const findings: OutputFinding[] = [];
@@ -122,6 +166,19 @@ export function scanJson(doc: unknown, file: string): OutputFinding[] {
           problem: `an expression calls ${called}(), which reads files of the machine running tofu`,
           fix: 'pass the content as a resource attribute, a variable or a config value; never read files at plan',
         });
+      }
+      for (const decoded of base64TextsIn(value)) {
+        const what = secretInDecodedText(decoded);
+        if (what !== undefined) {
+          findings.push({
+            file,
+            jsonPath,
+            rule: OUTPUT_SCAN_RULE,
+            problem: `base64-encoded text in it holds ${what}`,
+            fix: 'keep secrets out of the config and the code (user data is base64): generate them (random_password, tls_private_key) or pass them as sensitive variables',
+          });
+          break;
+        }
       }
       const key = (keys[keys.length - 1] ?? '').replace(/(\[\d+\])+$/, '');
       if (value !== '' && !value.includes('${') && isSecretAttributeName(key)) {

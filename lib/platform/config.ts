@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { crossFieldCheck, type CrossFieldContext } from '../config/cross-field';
 import { ENVIRONMENT_NAMES } from '../config/environments';
+import { hostNameField } from '../config/host-name';
 import { admitsTheWholeInternet, parseAllowList } from './allow-list';
 
-const hostName = z
-  .string()
-  .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'not a host name; write it as grafana.tools.example.ch' });
+const hostName = hostNameField(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'not a host name; write it as grafana.tools.example.ch');
 
 const tenantId = z
   .string()
@@ -80,9 +80,10 @@ export const PlatformLayerConfigSchema = z
       .prefault({}),
   })
   .strict()
-  .superRefine((layer, ctx) => {
+  .check(crossFieldCheck((layer, ctx) => {
     const seen = new Map<string, string>();
     for (const env of ENVIRONMENT_NAMES) {
+      if (!ctx.valid('tenants', env)) continue;
       const id = layer.tenants[env];
       if (seen.has(id)) {
         ctx.addIssue({
@@ -93,6 +94,7 @@ export const PlatformLayerConfigSchema = z
       }
       seen.set(id, env);
     }
+    if (!ctx.valid('tools', 'grafanaAllowedCidrs') || !ctx.valid('tools', 'allowWorldGrafana')) return checkHostsDiffer(layer, ctx);
     const { blocks, problems } = parseAllowList(layer.tools.grafanaAllowedCidrs);
     for (const { index, message } of problems) ctx.addIssue({ code: 'custom', path: ['tools', 'grafanaAllowedCidrs', index], message });
     if (problems.length === 0 && admitsTheWholeInternet(blocks) && !layer.tools.allowWorldGrafana) {
@@ -103,11 +105,17 @@ export const PlatformLayerConfigSchema = z
           'opens Grafana to the whole internet (or more than a /8 of it, counting the blocks together); list your office or VPN networks instead, or set platformLayer.tools.allowWorldGrafana: true to accept the risk',
       });
     }
-    const hosts = [layer.tools.grafanaHost, layer.tools.metricsHost, layer.tools.logsHost];
-    if (new Set(hosts).size !== hosts.length) {
-      ctx.addIssue({ code: 'custom', path: ['tools'], message: 'grafanaHost, metricsHost and logsHost must be three different host names' });
-    }
-  });
+    checkHostsDiffer(layer, ctx);
+  }));
+
+function checkHostsDiffer(layer: { tools: Record<string, unknown> }, ctx: CrossFieldContext): void {
+  const fields = ['grafanaHost', 'metricsHost', 'logsHost'];
+  if (!fields.every((field) => ctx.valid('tools', field))) return;
+  const hosts = fields.map((field) => layer.tools[field]);
+  if (new Set(hosts).size !== hosts.length) {
+    ctx.addIssue({ code: 'custom', path: ['tools'], message: 'grafanaHost, metricsHost and logsHost must be three different host names' });
+  }
+}
 
 /** The validated platform layer settings, defaults applied. */
 export type PlatformLayerConfig = z.output<typeof PlatformLayerConfigSchema>;

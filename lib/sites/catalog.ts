@@ -3,16 +3,16 @@ import { parse as parseHost } from 'tldts';
 import { z } from 'zod';
 import { parseImageReference, isFromAllowedRegistry } from '../aspects/private/image-reference';
 import {
-  assertNoExpressions,
   ConfigError,
-  describeIssue,
-  formatPath,
-  formatValueAt,
-  parseConfigText,
+  guarded,
   readConfigFile,
-  valueAt,
+  readDocument,
+  validateDocument,
+  type ParsedDocument,
   type PlatformConfig,
 } from '../config';
+import { crossFieldCheck, type CrossFieldContext } from '../config/cross-field';
+import { hostNameField } from '../config/host-name';
 import { DEFAULT_PLATFORM_LAYER_CONFIG, type PlatformLayerConfig } from '../platform/config';
 import { shardNumberOf, shardStackName } from './sharding';
 
@@ -44,6 +44,16 @@ const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const wholeNumber = { error: 'must be a whole number' };
+
+/**
+ * Names on one certificate: each site gets one Let's Encrypt certificate for
+ * all its hosts, and Let's Encrypt issues none with more than 100 names.
+ */
+export const MAX_HOSTS_PER_SITE = 100;
+/** Longest image tag (the OCI distribution spec: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}). */
+export const MAX_IMAGE_TAG_LENGTH = 128;
+/** Longest registry/repository name most registries and clients take (the OCI distribution spec's note). */
+export const MAX_IMAGE_NAME_LENGTH = 255;
 
 const ResourcesSchema = z
   .object({
@@ -142,12 +152,13 @@ const SiteSchema = z
       })
       .describe('Tenant id: namespace site-<name>, tenant label, resource names.'),
     hosts: z
-      .array(
-        z.string().regex(HOST_NAME, {
-          error: 'not a host name; write it in lower case as www.example.ch (no scheme, port, wildcard or trailing dot)',
-        }),
-      )
+      .array(hostNameField(HOST_NAME, 'not a host name; write it in lower case as www.example.ch (no scheme, port, wildcard or trailing dot)'))
       .min(1, { error: 'needs at least one host name; add the domain the site is served on' })
+      .max(MAX_HOSTS_PER_SITE, {
+        error: (issue) =>
+          `has ${(issue.input as unknown[]).length.toLocaleString('en-US')} hosts; a site takes at most ${MAX_HOSTS_PER_SITE}, ` +
+          'the most names Let’s Encrypt puts on one certificate (each site gets one)',
+      })
       .describe('Production host names; TLS certificates come from Let’s Encrypt through cert-manager.'),
     image: z.string().min(1, { error: 'must name a container image' }).describe('Pinned image: registry/repository:tag or @sha256 digest.'),
     port: z
@@ -184,9 +195,7 @@ const CatalogSchema = z
       .max(500, { error: 'must be at most 500: bigger states make every plan slow; keep 200' })
       .default(DEFAULT_SITES_PER_SHARD)
       .describe('Sites per sites stack. Fixed once applied: changing it moves sites between states.'),
-    testDomain: z
-      .string()
-      .regex(HOST_NAME, { error: 'not a domain name; write it as test.example.ch' })
+    testDomain: hostNameField(HOST_NAME, 'not a domain name; write it as test.example.ch')
       .default('test.webhost.ch')
       .describe('On test, a site is served as <name>.<testDomain> (its production hosts stay in production).'),
     highestSiteIdEver: z
@@ -249,8 +258,8 @@ export function catalogOptionsOf(config: PlatformConfig): CatalogOptions {
 
 /** A sites catalog that cannot be used: every problem, one `file: field: value: fix` line each. */
 export class SitesCatalogError extends ConfigError {
-  constructor(file: string, problems: readonly string[]) {
-    super(file, problems);
+  constructor(file: string, problems: readonly string[], options?: ErrorOptions) {
+    super(file, problems, options);
     this.message = `Invalid sites catalog ${file}:\n  ${problems.join('\n  ')}`;
     this.name = 'SitesCatalogError';
   }
@@ -276,30 +285,34 @@ export function loadSitesCatalog(
 
 /** Parses and validates catalog text; `file` is only used in messages. */
 export function parseSitesCatalog(text: string, file: string, options: CatalogOptions): SitesCatalog {
-  return validateWalkedCatalog(parseConfigText(text, file, SitesCatalogError), file, options);
+  return guarded(file, SitesCatalogError, () =>
+    validateCatalog(readDocument(text, file, SitesCatalogError, 'config/sites.yaml, the example catalog'), file, options),
+  );
 }
 
 /**
  * Validates an already parsed catalog (a YAML document's plain value, or one
- * built in code): refuses OpenTofu expressions in any string first, like the
- * YAML loaders.
+ * built in code) exactly as the YAML loader does: expressions, secrets and
+ * bounds in any string, the schema and the cross-site rules, all at once.
  */
 export function validateSitesCatalog(raw: unknown, file: string, options: CatalogOptions): SitesCatalog {
-  assertNoExpressions(raw, file, SitesCatalogError);
-  return validateWalkedCatalog(raw, file, options);
+  return guarded(file, SitesCatalogError, () => validateCatalog({ raw, problems: [] }, file, options));
 }
 
-/** The schema and the cross-site rules, on a value already walked for expressions. */
-function validateWalkedCatalog(raw: unknown, file: string, options: CatalogOptions): SitesCatalog {
-  const result = CatalogSchema.safeParse(raw);
-  if (!result.success) {
-    throw new SitesCatalogError(file, result.error.issues.flatMap((issue) => describeIssue(file, raw, issue)));
-  }
-  const problems = [...shardProblems(result.data), ...crossSiteProblems(result.data, options)].map(
-    ({ at, message }) => `${file}: ${formatPath(at)}: ${formatValueAt(at, valueAt(raw, at))}: ${message}`,
+/** The schema and the cross-site rules; the rules read only the fields that passed the schema. */
+function validateCatalog(document: ParsedDocument, file: string, options: CatalogOptions): SitesCatalog {
+  const schema = CatalogSchema.check(
+    crossFieldCheck((catalog, ctx) => {
+      // The shard rules need the sites, the shard size and both shard fields as parsed (absent is fine for optional ones).
+      const validOrAbsent = (key: 'highestSiteIdEver' | 'retiredShards') => catalog[key] === undefined || ctx.valid(key);
+      if (ctx.valid('sites') && ctx.valid('sitesPerShard') && validOrAbsent('highestSiteIdEver') && validOrAbsent('retiredShards')) {
+        for (const { at, message } of shardProblems(catalog)) ctx.addIssue({ code: 'custom', path: [...at], message });
+      }
+      for (const { at, message } of crossSiteProblems(catalog, options, ctx)) ctx.addIssue({ code: 'custom', path: [...at], message });
+    }),
   );
-  if (problems.length > 0) throw new SitesCatalogError(file, problems);
-  return result.data as SitesCatalog;
+  // The shard rules refuse a catalog without highestSiteIdEver: what passes has it.
+  return validateDocument(document, file, schema, SitesCatalogError) as SitesCatalog;
 }
 
 interface Problem {
@@ -385,29 +398,38 @@ function shardProblems(catalog: ParsedCatalog): Problem[] {
 
 /**
  * Rules across entries (unique ids, names, hosts, domains) and against the
- * platform config (registries, the platform's own hosts).
+ * platform config (registries, the platform's own hosts), on the fields that
+ * passed the schema (`ctx.valid`): one bad entry does not hide the others'.
  */
-function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions): Problem[] {
+function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions, ctx: CrossFieldContext): Problem[] {
   const problems: Problem[] = [];
+  if (!Array.isArray(catalog.sites)) return problems;
   const ids = new Map<number, number>();
   const names = new Map<string, number>();
   const hosts = new Map<string, string>();
-  const platform = platformNames(catalog.testDomain, options.platformHosts ?? platformHostsOf(DEFAULT_PLATFORM_LAYER_CONFIG));
-  const owners = domainOwners(catalog, platform.domains);
-  const testDomainProblem = suffixProblem(catalog.testDomain, "use a domain of the platform's own, such as test.example.");
-  if (testDomainProblem !== undefined) problems.push({ at: ['testDomain'], message: testDomainProblem });
+  const testDomain = ctx.valid('testDomain') ? catalog.testDomain : undefined;
+  const platform = platformNames(testDomain, options.platformHosts ?? platformHostsOf(DEFAULT_PLATFORM_LAYER_CONFIG));
+  const owners = domainOwners(catalog, platform.domains, ctx);
+  const testDomainProblem = testDomain && suffixProblem(testDomain, "use a domain of the platform's own, such as test.example.");
+  if (testDomainProblem) problems.push({ at: ['testDomain'], message: testDomainProblem });
+  // For messages: a site's name where it is a name (it may be a value withheld from the schema).
+  const nameOf = (index: number) => (ctx.valid('sites', index, 'name') ? catalog.sites[index].name : 'its name is wrong');
   catalog.sites.forEach((site, index) => {
     const at = (...keys: (string | number)[]) => ['sites', index, ...keys];
-    const sameId = ids.get(site.id);
+    const valid = (...keys: (string | number)[]) => ctx.valid(...at(...keys));
+    const sameId = valid('id') ? ids.get(site.id) : undefined;
     if (sameId !== undefined) {
       problems.push({ at: at('id'), message: `already the id of sites[${sameId}]; give this site the next unused id` });
-    } else ids.set(site.id, index);
-    const sameName = names.get(site.name);
+    } else if (valid('id')) ids.set(site.id, index);
+    const sameName = valid('name') ? names.get(site.name) : undefined;
     if (sameName !== undefined) {
       problems.push({ at: at('name'), message: `already the name of sites[${sameName}]; give each site its own name` });
-    } else names.set(site.name, index);
-    const own = site.hosts.map((host, h) => ({ host, field: at('hosts', h), generated: false }));
-    if (site.environments.includes('test')) own.push({ host: `${site.name}.${catalog.testDomain}`, field: at('name'), generated: true });
+    } else if (valid('name')) names.set(site.name, index);
+    const listed = valid('hosts') ? site.hosts : [];
+    const own = listed.map((host, h) => ({ host, field: at('hosts', h), generated: false }));
+    if (testDomain !== undefined && valid('name') && valid('environments') && site.environments.includes('test')) {
+      own.push({ host: `${site.name}.${testDomain}`, field: at('name'), generated: true });
+    }
     for (const { host, field, generated } of own) {
       const reserved = platform.hosts.get(host);
       if (reserved !== undefined) {
@@ -419,7 +441,7 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions): Pro
         });
         continue;
       }
-      const claim = generated ? undefined : claimProblem(host, catalog.testDomain, platform.domains);
+      const claim = generated ? undefined : claimProblem(host, testDomain, platform.domains);
       if (claim !== undefined) {
         problems.push({ at: field, message: claim });
         continue;
@@ -431,8 +453,8 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions): Pro
         problems.push({
           at: field,
           message: ownerSite.hosts.includes(host)
-            ? `host ${host} is already served by sites[${owner.index}] (${ownerSite.name}); a host belongs to one site`
-            : `is in ${domain}, the domain of sites[${owner.index}] (${ownerSite.name}, id ${ownerSite.id}, the oldest site in it); ` +
+            ? `host ${host} is already served by sites[${owner.index}] (${nameOf(owner.index)}); a host belongs to one site`
+            : `is in ${domain}, the domain of sites[${owner.index}] (${nameOf(owner.index)}, id ${ownerSite.id}, the oldest site in it); ` +
               "a domain belongs to one site: add the host to that site, or use a domain of this site's own",
         });
         continue;
@@ -440,9 +462,9 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions): Pro
       const sameHost = hosts.get(host);
       if (sameHost !== undefined) {
         problems.push({ at: field, message: `host ${host} is already served by ${sameHost}; a host belongs to one site` });
-      } else hosts.set(host, `sites[${index}] (${site.name})`);
+      } else hosts.set(host, `sites[${index}] (${nameOf(index)})`);
     }
-    problems.push(...imageProblems(site.image, options).map((message) => ({ at: at('image'), message })));
+    if (valid('image')) problems.push(...imageProblems(site.image, options).map((message) => ({ at: at('image'), message })));
   });
   return problems;
 }
@@ -454,9 +476,14 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions): Pro
  * file. One site per domain, because a site can set cookies for its whole
  * domain and get certificates for any name in it.
  */
-function domainOwners(catalog: ParsedCatalog, platformDomains: ReadonlyMap<string, string>): Map<string, { index: number; id: number }> {
+function domainOwners(
+  catalog: ParsedCatalog,
+  platformDomains: ReadonlyMap<string, string>,
+  ctx: CrossFieldContext,
+): Map<string, { index: number; id: number }> {
   const owners = new Map<string, { index: number; id: number }>();
   catalog.sites.forEach((site, index) => {
+    if (!ctx.valid('sites', index, 'id') || !ctx.valid('sites', index, 'hosts')) return;
     for (const host of site.hosts) {
       const domain = parseHost(host, PSL).domain;
       if (domain === null || platformDomains.has(domain)) continue; // refused as a claim of the platform's, or no domain at all
@@ -476,10 +503,11 @@ function domainOwners(catalog: ParsedCatalog, platformDomains: ReadonlyMap<strin
 const PSL = { allowPrivateDomains: true } as const;
 
 /** The platform's reserved hosts (host -> config field) and its registrable domains (domain -> "field is host"). */
-function platformNames(testDomain: string, platformHosts: Readonly<Record<string, string>>) {
+function platformNames(testDomain: string | undefined, platformHosts: Readonly<Record<string, string>>) {
   const hosts = new Map(Object.entries(platformHosts).map(([field, host]) => [host, field]));
   const domains = new Map<string, string>();
-  for (const [field, host] of [...Object.entries(platformHosts), ['testDomain', testDomain]]) {
+  const named = [...Object.entries(platformHosts), ...(testDomain === undefined ? [] : [['testDomain', testDomain]])];
+  for (const [field, host] of named) {
     const domain = parseHost(host, PSL).domain;
     if (domain !== null && !domains.has(domain)) domains.set(domain, `${field} is ${host}`);
   }
@@ -499,8 +527,8 @@ function suffixProblem(host: string, fix: string): string | undefined {
 }
 
 /** Why a tenant may not claim a host: the test domain, a public suffix, or the platform's own domain. */
-function claimProblem(host: string, testDomain: string, platformDomains: ReadonlyMap<string, string>): string | undefined {
-  if (host === testDomain || host.endsWith(`.${testDomain}`)) {
+function claimProblem(host: string, testDomain: string | undefined, platformDomains: ReadonlyMap<string, string>): string | undefined {
+  if (testDomain !== undefined && (host === testDomain || host.endsWith(`.${testDomain}`))) {
     return `is under the test domain ${testDomain} (testDomain), where the platform names each test site <name>.${testDomain} itself; list production hosts only`;
   }
   const suffix = suffixProblem(host, "list the site's own domain, such as example.");
@@ -524,6 +552,13 @@ function imageProblems(image: string, options: CatalogOptions): string[] {
     problems.push('has no tag or digest; pin a version tag or a digest, e.g. docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine');
   } else if (ref.tag === 'latest') {
     problems.push('uses the mutable tag latest; pin a version tag or a digest');
+  }
+  if (ref.tag !== undefined && ref.tag.length > MAX_IMAGE_TAG_LENGTH) {
+    problems.push(`its tag is ${ref.tag.length} characters; a tag has at most ${MAX_IMAGE_TAG_LENGTH} (the OCI distribution spec): pin a shorter tag or a digest`);
+  }
+  const name = `${ref.registry}/${ref.repository}`;
+  if (name.length > MAX_IMAGE_NAME_LENGTH) {
+    problems.push(`its registry and repository are ${name.length} characters; at most ${MAX_IMAGE_NAME_LENGTH} (the OCI distribution spec's limit for clients): shorten the repository`);
   }
   if (ref.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(ref.digest)) {
     problems.push('has a malformed digest; write @sha256: followed by 64 hex digits');
