@@ -18,7 +18,7 @@ bin=$tools/bin/admission-check
 stamp_file=$tools/stamps/admission-check
 stamp=$( { go version; cat "$src/go.mod" "$src/go.sum" "$src/main.go"; } | sha256sum | cut -d' ' -f1)
 if [[ ! -x $bin || $(cat "$stamp_file" 2>/dev/null) != "$stamp" ]]; then
-  echo "[admission] building $src ($(sed -n 's/^\tk8s.io\/apiserver //p' "$src/go.mod" | head -1) from the Go module proxy)"
+  echo "[admission] building $src ($(sed -n 's/^\tk8s.io\/apiserver //p' "$src/go.mod" | awk 'NR == 1') from the Go module proxy)"
   mkdir -p "$tools/bin" "$tools/stamps"
   (cd "$src" && GOFLAGS="-mod=mod -buildvcs=false" go build -o "$bin" .)
   echo "$stamp" >"$stamp_file"

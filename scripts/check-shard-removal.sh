@@ -86,4 +86,4 @@ mkdir -p "$work/out/stacks/$shard/.terraform"
 synth "$work/retired.yaml" "$work/out" "$work/synth-3.log"
 grep -E "^(retired|$shard)" "$work/synth-3.log" | sed 's/^/   /'
 [[ ! -e $work/out/stacks/$shard ]] || fail "$work/out/stacks/$shard is still there"
-echo "ok: removing a shard's sites destroys their resources through its own plan ($(tofu version | head -1))"
+echo "ok: removing a shard's sites destroys their resources through its own plan ($(tofu version | awk 'NR == 1'))"

@@ -38,7 +38,7 @@ work=$(mktemp -d)
 trap 'swift_stop; [[ ${KEEP_WORK:-0} == 1 ]] && echo "kept $work" >&2 || rm -rf "$work"' EXIT
 
 bucket=tofu-state-check
-if [[ $(printf '%s\n' 2.36.0 "$SWIFT_VERSION" | sort -V | head -1) != 2.36.0 ]]; then
+if [[ $(printf '%s\n' 2.36.0 "$SWIFT_VERSION" | sort -V | awk 'NR == 1') != 2.36.0 ]]; then
   refuses_conditional_put=1
 else
   refuses_conditional_put=0
@@ -146,7 +146,7 @@ if [[ $refuses_conditional_put == 1 ]]; then
   fi
   # tofu wraps its messages: compare them on one line.
   grep -q 'Error acquiring the state lock' "$work/apply.log" &&
-    tr -s '\n\t ' ' ' <"$work/apply.log" | grep -q 'PutObject, https response error StatusCode: 501, .* NotImplemented: Conditional object PUTs are not supported' ||
+    tr -s '\n\t ' ' ' <"$work/apply.log" | grep 'PutObject, https response error StatusCode: 501, .* NotImplemented: Conditional object PUTs are not supported' >/dev/null ||
     { cat "$work/apply.log" >&2; fail "not the refusal expected from Swift $SWIFT_VERSION"; }
   if s3_probe get "$bucket" "$(state_key)" >/dev/null; then fail "a state was written although the lock was refused"; fi
   echo "ok    Swift $SWIFT_VERSION refuses the lock file (501 NotImplemented: Conditional object PUTs are not supported.); tofu stops before writing"
@@ -177,7 +177,7 @@ grep -q '"encrypted_data"' "$work/state.json" && ! grep -q 'state-lock-probe' "$
 if lock_object >/dev/null; then fail "the lock object is left after the apply"; fi
 echo "ok    apply through the S3 API, path-style, with the lock file; the state object is encrypted"
 grep -F 'rpc.method=S3/PutObject' <<<"$lock_requests" | grep -F 'http.request.header.if_none_match="*"' |
-  grep -qF "http.url=$SWIFT_ENDPOINT/$bucket/$(state_key).tflock" ||
+  grep -F "http.url=$SWIFT_ENDPOINT/$bucket/$(state_key).tflock" >/dev/null ||
   fail "no path-style PUT of $(state_key).tflock with If-None-Match: * in tofu's log"
 grep -qF 'rpc.method=S3/GetObject' <<<"$lock_requests" && grep -qF 'rpc.method=S3/DeleteObject' <<<"$lock_requests" ||
   fail "the lock object was not read back and deleted"

@@ -91,5 +91,5 @@ provider_installation {
 HCL
 mv "$TOOLS_DIR/tofurc.tmp" "$TOOLS_DIR/tofurc"
 
-TF_CLI_CONFIG_FILE="$TOOLS_DIR/tofurc" "$TOOLS_DIR/bin/tofu" version | head -1 >&2
+TF_CLI_CONFIG_FILE="$TOOLS_DIR/tofurc" "$TOOLS_DIR/bin/tofu" version | awk 'NR == 1' >&2  # awk reads to the end: `head` would close the pipe, and pipefail turn tofu's SIGPIPE (141) into a failure
 log "ready: export TF_CLI_CONFIG_FILE=$TOOLS_DIR/tofurc PATH=$TOOLS_DIR/bin:\$PATH"

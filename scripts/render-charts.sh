@@ -113,7 +113,7 @@ for source in "${CHART_SOURCES[@]}"; do
     const fs = require("fs"); const f = process.argv[1];
     const text = fs.readFileSync(f, "utf8"); const at = text.indexOf("\ndependencies:");
     if (at >= 0) fs.writeFileSync(f, text.slice(0, at + 1));' "$chart/Chart.yaml"
-  source_version=$(sed -n 's/^version: *//p' "$chart/Chart.yaml" | head -1 | tr -d '"')
+  source_version=$(sed -n 's/^version: *//p' "$chart/Chart.yaml" | awk 'NR == 1' | tr -d '"')
   if [[ $kind == exact && $source_version != "$pinned" ]]; then
     echo "FAIL  $release: pinned $pinned but the source in $module is $source_version; move both together"
     failed=$((failed + 1))

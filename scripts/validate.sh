@@ -73,7 +73,7 @@ fi
 if ((unverified > 0)); then
   echo "$unverified stack(s) validated only in part: some of their providers are not in the local mirror (UNBUILDABLE_PROVIDERS in scripts/tool-versions.sh); run TOFU_USE_REGISTRY=1 npm run validate where the registry is reachable" >&2
   ((allow_unverified == 1)) || exit 1
-  echo "no stack failed ($(tofu version | head -1))"
+  echo "no stack failed ($(tofu version | awk 'NR == 1'))"
   exit 0
 fi
-echo "all stacks valid ($(tofu version | head -1))"
+echo "all stacks valid ($(tofu version | awk 'NR == 1'))"

@@ -59,7 +59,7 @@ for stack in "$@"; do
     exit 2
   fi
   echo "== $mode $stack"
-  if [ "$mode" != validate ] && ! grep -A1 '"backend": {' "$dir/cdk.tf.json" | grep -q '"s3": {'; then
+  if [ "$mode" != validate ] && ! grep -A1 '"backend": {' "$dir/cdk.tf.json" | grep '"s3": {' >/dev/null; then
     echo "tofu-stacks.sh: $stack keeps its state locally; in CI use state.backend: s3, or the state is lost with the job" >&2
     exit 1
   fi
