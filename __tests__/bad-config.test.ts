@@ -161,6 +161,26 @@ const ROWS: Row[] = [
       'platform.yaml: environments.production.agentPools[0].taints[0]: "dedicated": not a taint; write key[=value]:NoSchedule|PreferNoSchedule|NoExecute',
     ],
     [
+      'taint key that is no Kubernetes qualified name (config as strict as the user data)',
+      (c) => (c.environments.production.agentPools[0].taints = ['-dedicated:NoSchedule']),
+      'platform.yaml: environments.production.agentPools[0].taints[0]: "-dedicated:NoSchedule": not a taint: key "-dedicated": name part must be 1-63 characters [A-Za-z0-9-_.], starting and ending alphanumeric',
+    ],
+    [
+      'taint value that is no label value',
+      (c) => (c.environments.production.agentPools[0].taints = ['dedicated=-web:NoSchedule']),
+      'platform.yaml: environments.production.agentPools[0].taints[0]: "dedicated=-web:NoSchedule": not a taint: value "-web" is not a valid label value',
+    ],
+    [
+      'label key whose name part is over 63 characters',
+      (c) => (c.environments.production.agentPools[0].labels = { [`example.com/${'n'.repeat(64)}`]: 'x' }),
+      `platform.yaml: environments.production.agentPools[0].labels.example.com/${'n'.repeat(64)}: "x": not a Kubernetes label key: name part must be 1-63 characters [A-Za-z0-9-_.], starting and ending alphanumeric`,
+    ],
+    [
+      'label key with an upper-case prefix',
+      (c) => (c.environments.production.agentPools[0].labels = { 'Example.com/role': 'x' }),
+      'platform.yaml: environments.production.agentPools[0].labels.Example.com/role: "x": not a Kubernetes label key: prefix must be a lower-case DNS subdomain',
+    ],
+    [
       'RKE2 version not pinned',
       (c) => (c.environments.production.kubernetes = { version: 'latest' }),
       'platform.yaml: environments.production.kubernetes.version: "latest": not an RKE2 release; pin one exactly, for example v1.34.3+rke2r3',

@@ -14,6 +14,7 @@ import {
 import { PlatformLayerConfigSchema } from '../platform/config';
 import { INFOMANIAK_DEFAULT_QUOTAS, quotaProblems, type ProjectQuotas } from './quotas';
 import { CILIUM_NODE_POD_CIDR_PREFIX } from '../rke2/kubelet';
+import { labelKeyProblem, taintProblem } from '../rke2/node-metadata';
 import type { EnvironmentName } from './environments';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from './environments';
@@ -40,17 +41,10 @@ const flavor = z.string().regex(FLAVOR_PATTERN, {
   error: 'not an Infomaniak flavor name; use a{vCPU}-ram{GB}-disk{GB}[-perf{n}], for example a4-ram16-disk0',
 });
 
-// Kubernetes label keys and values, and RKE2 node-taint syntax.
-const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+// Kubernetes label keys and values, and RKE2 node-taint syntax: a first look for the
+// plain message, then the rules the user data builder applies (lib/rke2/node-metadata.ts).
+const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/i;
 const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
-/** A label the kubelet may not set on its node (NodeRestriction): under kubernetes.io or k8s.io, except node. and kubelet. */
-function isRestrictedLabelKey(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  if (slash < 0) return false;
-  const prefix = key.slice(0, slash);
-  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
-  return (under('kubernetes.io') || under('k8s.io')) && !under('node.kubernetes.io') && !under('kubelet.kubernetes.io');
-}
 const TAINT = /^([^=:\s]+)(=([^=:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 const BootVolumeSchema = z
@@ -133,16 +127,27 @@ const AgentPoolSchema = z
       .record(
         z
           .string()
-          .regex(labelKey, { error: 'not a Kubernetes label key; use [prefix/]name' })
-          .refine((key) => !isRestrictedLabelKey(key), {
-            error: 'the kubelet may not set labels under kubernetes.io or k8s.io (NodeRestriction); use node.kubernetes.io/ or your own prefix',
+          .regex(labelKey, { error: 'not a Kubernetes label key; use [prefix/]name', abort: true })
+          .superRefine((key, ctx) => {
+            const problem = labelKeyProblem(key);
+            if (!problem) return;
+            const restricted = problem.startsWith('the kubelet');
+            ctx.addIssue({ code: 'custom', input: key, message: restricted ? problem : `not a Kubernetes label key: ${problem}` });
           }),
         z.string().max(63, { error: 'must be at most 63 characters (a Kubernetes label value)' }).regex(labelValue, { error: 'not a Kubernetes label value; letters, digits, - _ . (63 at most)' }),
       )
       .default({})
       .describe('Node labels of the pool (RKE2 node-label).'),
     taints: z
-      .array(z.string().regex(TAINT, { error: 'not a taint; write key[=value]:NoSchedule|PreferNoSchedule|NoExecute' }))
+      .array(
+        z
+          .string()
+          .regex(TAINT, { error: 'not a taint; write key[=value]:NoSchedule|PreferNoSchedule|NoExecute', abort: true })
+          .superRefine((taint, ctx) => {
+            const problem = taintProblem(taint);
+            if (problem) ctx.addIssue({ code: 'custom', input: taint, message: `not a taint: ${problem}` });
+          }),
+      )
       .default([])
       .describe('Node taints of the pool (RKE2 node-taint).'),
   })

@@ -1,6 +1,7 @@
 import { Fn, Token } from 'cdktf';
 import { stringify } from 'yaml';
 import { parseCidr } from '../net/cidr';
+import { labelKeyProblem, labelValueProblem, taintProblem } from './node-metadata';
 
 /**
  * A typed builder for the `#cloud-config` user data of RKE2 nodes.
@@ -344,24 +345,9 @@ export interface Rke2NodeInput {
 /** Matches one cdktf string token marker. */
 const TOKEN_MARKER = /\$\{TfToken\[[^\]]+\]\}/g;
 const VERSION_PATTERN = /^v1\.\d+\.\d+\+rke2r\d+$/;
-const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MANIFEST_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOST_NAME = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d{1,5})?$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-/** Labels in kubernetes.io / k8s.io the kubelet may still set (NodeRestriction). */
-const KUBELET_ALLOWED_LABELS = new Set([
-  'kubernetes.io/hostname',
-  'kubernetes.io/arch',
-  'kubernetes.io/os',
-  'beta.kubernetes.io/instance-type',
-  'node.kubernetes.io/instance-type',
-  'failure-domain.beta.kubernetes.io/region',
-  'failure-domain.beta.kubernetes.io/zone',
-  'topology.kubernetes.io/region',
-  'topology.kubernetes.io/zone',
-]);
 
 const literal = (value: string) => !Token.isUnresolved(value);
 
@@ -374,46 +360,6 @@ const literal = (value: string) => !Token.isUnresolved(value);
  */
 export function yamlSafe(value: string): string {
   return literal(value) ? value : Fn.jsonencode(value);
-}
-
-/** Syntax of a label or taint key: `[dns-subdomain/]name`. */
-function qualifiedNameProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
-    return 'name part must be 1-63 characters [A-Za-z0-9-_.], starting and ending alphanumeric';
-  }
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return 'prefix must be a lower-case DNS subdomain';
-  }
-  return undefined;
-}
-
-function labelKeyProblem(key: string): string | undefined {
-  const syntax = qualifiedNameProblem(key);
-  if (syntax) return syntax;
-  const slash = key.lastIndexOf('/');
-  if (slash < 0 || KUBELET_ALLOWED_LABELS.has(key)) return undefined;
-  const prefix = key.slice(0, slash);
-  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
-  if ((under('kubernetes.io') || under('k8s.io')) && !under('node.kubernetes.io') && !under('kubelet.kubernetes.io')) {
-    return 'the kubelet may not set labels under kubernetes.io or k8s.io (NodeRestriction); use node.kubernetes.io/ or your own prefix';
-  }
-  return undefined;
-}
-
-function taintProblem(taint: string): string | undefined {
-  const match = /^([^=:]+)(?:=([^:]*))?:([^:]+)$/.exec(taint);
-  if (!match) return 'must be key[=value]:Effect';
-  const [, key, value, effect] = match;
-  const keyProblem = qualifiedNameProblem(key);
-  if (keyProblem) return `key ${JSON.stringify(key)}: ${keyProblem}`;
-  if (value !== undefined && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
-    return `value ${JSON.stringify(value)} is not a valid label value`;
-  }
-  if (!TAINT_EFFECTS.includes(effect)) return `effect must be one of ${TAINT_EFFECTS.join(', ')}`;
-  return undefined;
 }
 
 /**
@@ -463,9 +409,8 @@ export function rke2NodeInputProblems(input: Rke2NodeInput): string[] {
   for (const [key, value] of Object.entries(input.nodeLabels ?? {})) {
     const problem = labelKeyProblem(key);
     if (problem) bad(`nodeLabels.${key}`, key, problem);
-    if (literal(value) && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
-      bad(`nodeLabels.${key}`, value, 'label value must be at most 63 characters [A-Za-z0-9-_.], alphanumeric at both ends');
-    }
+    const valueProblem = literal(value) ? labelValueProblem(value) : undefined;
+    if (valueProblem) bad(`nodeLabels.${key}`, value, valueProblem);
   }
   if (input.maxPods !== undefined && !(Number.isInteger(input.maxPods) && input.maxPods >= 1 && input.maxPods <= 250)) {
     bad('maxPods', input.maxPods, 'must be a whole number from 1 to 250 (a /24 of pod addresses per node)');
