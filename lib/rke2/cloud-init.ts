@@ -1,7 +1,7 @@
-import { Fn, Token } from 'cdktf';
-import { stringify } from 'yaml';
+import { Token } from 'cdktf';
 import { parseCidr } from '../net/cidr';
 import { labelKeyProblem, labelValueProblem, taintProblem } from './node-metadata';
+import { TOKEN_MARKER, terraformBase64, toYaml, yamlSafe } from './terraform-text';
 
 /**
  * A typed builder for the `#cloud-config` user data of RKE2 nodes.
@@ -342,8 +342,6 @@ export interface Rke2NodeInput {
   readonly registries?: Rke2Registries;
 }
 
-/** Matches one cdktf string token marker. */
-const TOKEN_MARKER = /\$\{TfToken\[[^\]]+\]\}/g;
 const VERSION_PATTERN = /^v1\.\d+\.\d+\+rke2r\d+$/;
 const MANIFEST_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOST_NAME = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d{1,5})?$/;
@@ -351,16 +349,6 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 const literal = (value: string) => !Token.isUnresolved(value);
 
-/**
- * A value to place in YAML text (config.yaml, Helm values) that may be a token. A
- * token becomes `jsonencode(token)`: Terraform renders it as a JSON string, which is a
- * valid YAML double-quoted scalar whatever the resolved value holds (quotes, colons,
- * `#`, backslashes). Literal values are returned as they are; the `yaml` package quotes
- * them as needed.
- */
-export function yamlSafe(value: string): string {
-  return literal(value) ? value : Fn.jsonencode(value);
-}
 
 /**
  * Every problem of `input`, as `field: value: what is wrong` lines (empty when valid).
@@ -544,28 +532,6 @@ function writeFile(path: string, permissions: string, content: string): WriteFil
   return { ...file, content };
 }
 
-/**
- * `base64encode(content)` as a Terraform expression, for text holding tokens. Literal
- * runs of the content are passed as `base64decode("<base64>")`, so no quote,
- * backslash, newline or template sequence of theirs needs escaping in the expression.
- */
-export function terraformBase64(content: string): string {
-  const parts: string[] = [];
-  let last = 0;
-  for (const match of content.matchAll(TOKEN_MARKER)) {
-    if (match.index > last) parts.push(Fn.base64decode(Buffer.from(content.slice(last, match.index), 'utf8').toString('base64')));
-    parts.push(match[0]);
-    last = match.index + match[0].length;
-  }
-  if (last === 0) throw new Error(`cloud-init: cannot locate the token in an unresolved value (list or map token?)`);
-  if (last < content.length) parts.push(Fn.base64decode(Buffer.from(content.slice(last), 'utf8').toString('base64')));
-  return Fn.base64encode(parts.length === 1 ? parts[0] : Fn.join('', parts));
-}
-
-/** Renders an object as YAML text (no line folding, so long values stay on one line). */
-export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
-}
 
 /** RKE2's config.yaml for `input`, as an object (token scalars wrapped by `yamlSafe`). */
 function rke2Config(input: Rke2NodeInput): Record<string, unknown> {
@@ -826,8 +792,7 @@ export function rke2CloudConfig(input: Rke2NodeInput): string {
 }
 
 // The servers' OpenStack manifests live in manifests.ts; re-exported for callers of
-// this builder (manifests.ts uses `toYaml` and `yamlSafe` only at call time, so the
-// import cycle is harmless).
+// this builder.
 export {
   cinderCsiManifest,
   openstackCloudConfigSecret,

@@ -1,5 +1,5 @@
 import { Fn, Token } from 'cdktf';
-import { terraformBase64, toYaml, yamlSafe } from './cloud-init';
+import { terraformBase64, toYaml, yamlSafe } from './terraform-text';
 
 /**
  * HelmChart manifests (helm.cattle.io/v1, applied by RKE2's helm controller) for the
