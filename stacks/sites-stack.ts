@@ -2,6 +2,7 @@ import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, T
 import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { isPlain } from '../lib/cdktf/plain-values';
+import { stackToTerraform } from '../lib/cdktf/stack-json';
 import type { CloudConfig, StateConfig } from '../lib/config';
 import type { Shard, SitesCatalog } from '../lib/sites';
 import { Website } from '../lib/sites/website';
@@ -78,6 +79,11 @@ export class SitesStack extends TerraformStack {
       const json = element.toTerraform();
       if (!isPlain(json)) Tokenization.resolve(json, { scope: this, preparing: true, resolver: PREPARING_RESOLVER });
     }
+  }
+
+  /** The stack's JSON as cdktf writes it; plain site resources skip the token resolver (see stackToTerraform). */
+  toTerraform(): any {
+    return stackToTerraform(this);
   }
 }
 

@@ -1,0 +1,137 @@
+import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
+import type { IConstruct } from 'constructs';
+import { isPlain } from './plain-values';
+
+const RESOLVER = new DefaultTokenResolver(new StringConcat());
+
+/**
+ * What `TerraformStack.toTerraform()` of cdktf 0.21 returns, the same value
+ * computed with a fraction of the resolver's work.
+ *
+ * cdktf resolves each element's JSON, merges them, then resolves the whole
+ * stack a second time: every value of every resource goes through the token
+ * resolver twice, most of the synth time of a stack of plain site resources.
+ * Here an element whose JSON holds no token (`isPlain`) is merged as it is
+ * (the resolver would return it unchanged), and in the final pass only the
+ * resource and data bodies that are not plain, and everything outside them,
+ * go through the resolver. Element order, merge and override semantics are
+ * cdktf's own (`deepMerge` semantics reimplemented: `undefined` deletes,
+ * lists at one path concatenate, objects merge).
+ *
+ * Relies on cdktf internals, all of TerraformStack: the private
+ * `rawOverrides` and `cdktfVersion` fields, and the shape of its
+ * `toTerraform()` (metadata, outputs map, fragments, overrides, resolve).
+ */
+export function stackToTerraform(stack: TerraformStack): Record<string, unknown> {
+  const internals = stack as unknown as { rawOverrides: Record<string, unknown>; cdktfVersion: string };
+  const rawOverrides = internals.rawOverrides;
+  const resolve = (value: unknown) => Tokenization.resolve(value, { scope: stack, preparing: false, resolver: RESOLVER });
+  const metadata: Record<string, unknown> = {
+    version: internals.cdktfVersion,
+    stackName: stack.node.id,
+    backend: 'local',
+    cloud: undefined,
+    ...(Object.keys(rawOverrides).length > 0 ? { overrides: { stack: Object.keys(rawOverrides) } } : {}),
+  };
+  const elements = elementsOf(stack);
+  for (const element of elements) {
+    const meta = element.toMetadata();
+    isPlain(meta) ? deepMerge(metadata, meta, true) : deepMerge(metadata, resolve(meta));
+  }
+  const outputs: Record<string, unknown> = {};
+  for (const element of elements) {
+    if (!TerraformOutput.isTerraformOutput(element)) continue;
+    deepMerge(
+      outputs,
+      element.node.path
+        .split('/')
+        .reduceRight<Record<string, unknown>>(
+          (inner, part) => (Object.keys(inner).length === 0 ? { [part]: element.friendlyUniqueId } : { [part]: inner }),
+          {},
+        ),
+    );
+  }
+  const tf: Record<string, unknown> = { '//': { metadata, outputs } };
+  for (const element of elements) {
+    const fragment = element.toTerraform();
+    isPlain(fragment) ? deepMerge(tf, fragment, true) : deepMerge(tf, resolve(fragment));
+  }
+  deepMerge(tf, rawOverrides);
+
+  // cdktf's final `resolve(this, tf)`, skipping the resource and data bodies it would return unchanged.
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(tf)) {
+    const value = tf[key];
+    const resolved = (key === 'resource' || key === 'data') && isBlockMap(value) ? resolveBlocks(value, resolve) : resolve(value);
+    if (resolved !== undefined) result[key] = resolved;
+  }
+  return result;
+}
+
+/** `{ type: { name: body } }` with plain keys: resolved body by body. */
+function resolveBlocks(byType: Record<string, Record<string, unknown>>, resolve: (value: unknown) => unknown): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const type of Object.keys(byType)) {
+    const byName = byType[type];
+    const resolvedByName: Record<string, unknown> = {};
+    for (const name of Object.keys(byName)) {
+      const body = byName[name];
+      const resolved = isPlain(body) ? body : resolve(body);
+      if (resolved !== undefined) resolvedByName[name] = resolved;
+    }
+    result[type] = resolvedByName;
+  }
+  return result;
+}
+
+/** A plain object of plain objects, every key of both levels plain: what the resolver walks through as it is. */
+function isBlockMap(value: unknown): value is Record<string, Record<string, unknown>> {
+  if (!isPlainObject(value)) return false;
+  return Object.keys(value).every((type) => isPlain(type) && isPlainObject(value[type]) && Object.keys(value[type]).every((name) => isPlain(name)));
+}
+
+function isPlainObject(value: unknown): value is Record<string, any> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && !Tokenization.isResolvable(value);
+}
+
+/** The stack's elements in cdktf's order: depth first, construct order, not into nested stacks. */
+function elementsOf(stack: TerraformStack): TerraformElement[] {
+  const into: TerraformElement[] = [];
+  const visit = (node: IConstruct) => {
+    if (TerraformElement.isTerraformElement(node)) into.push(node);
+    for (const child of node.node.children) if (!TerraformStack.isStack(child)) visit(child);
+  };
+  visit(stack);
+  return into;
+}
+
+/**
+ * cdktf's `deepMerge` (lib/util.js): `source` into `target`; objects merge
+ * key by key, lists at the same path concatenate, `undefined` deletes, a
+ * resolvable object replaces rather than merges. With `asResolved`, an
+ * undefined value is skipped instead, as it is when the resolver has run
+ * first (it drops undefined keys): a plain value merges as its resolved copy.
+ */
+function deepMerge(target: Record<string, any>, source: unknown, asResolved = false): void {
+  if (Tokenization.isResolvable(target)) throw new Error('stackToTerraform: cannot merge into a token');
+  if (typeof source !== 'object' || source === null) throw new Error(`stackToTerraform: cannot merge ${typeof source} into a stack`);
+  for (const key of Object.keys(source)) {
+    const value = (source as Record<string, unknown>)[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      if (typeof target[key] !== 'object') target[key] = {};
+      if (Tokenization.isResolvable(value)) {
+        target[key] = value;
+        continue;
+      }
+      deepMerge(target[key], value, asResolved);
+    } else if (Array.isArray(value)) {
+      target[key] = Array.isArray(target[key]) ? [...target[key], ...value] : value;
+    } else if (value === undefined) {
+      if (!asResolved) delete target[key];
+    } else {
+      target[key] = value;
+    }
+  }
+}
