@@ -3,12 +3,18 @@ import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { isPlain } from '../lib/cdktf/plain-values';
 import { stackToTerraform } from '../lib/cdktf/stack-json';
+import { disableTokenStackTraces } from '../lib/cdktf/token-stack-traces';
 import type { CloudConfig, StateConfig } from '../lib/config';
 import type { Shard, SitesCatalog } from '../lib/sites';
 import { Website } from '../lib/sites/website';
 import { configureState } from '../lib/state/backend';
 import type { ClusterStack } from './cluster-stack';
 import { SITES_ACCESS_OUTPUT, type PlatformStack } from './platform-stack';
+
+// Every App of this platform synthesizes with `stackTraces: false` (npm run
+// synth, the benchmark, the tests): cdktf's token traces go with them. Done
+// when the stacks are loaded, before any stack creates its first token.
+disableTokenStackTraces();
 
 export interface SitesStackProps {
   readonly state: StateConfig;
