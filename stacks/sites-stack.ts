@@ -1,7 +1,7 @@
 import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { isPlain } from '../lib/cdktf/plain-values';
+import { terraformJsonOf } from '../lib/cdktf/plain-values';
 import { stackToTerraform } from '../lib/cdktf/stack-json';
 import { disableTokenStackTraces } from '../lib/cdktf/token-stack-traces';
 import type { CloudConfig, StateConfig } from '../lib/config';
@@ -82,8 +82,8 @@ export class SitesStack extends TerraformStack {
     this.ensureBackendExists();
     for (const element of this.node.findAll()) {
       if (!TerraformElement.isTerraformElement(element) || TerraformStack.of(element) !== this) continue;
-      const json = element.toTerraform();
-      if (!isPlain(json)) Tokenization.resolve(json, { scope: this, preparing: true, resolver: PREPARING_RESOLVER });
+      const { json, plain } = terraformJsonOf(element);
+      if (!plain) Tokenization.resolve(json, { scope: this, preparing: true, resolver: PREPARING_RESOLVER });
     }
   }
 

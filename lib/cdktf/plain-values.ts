@@ -49,3 +49,21 @@ const SCIENTIFIC_NUMBER = /\de[-+]?\d/;
 function isEncodedNumber(value: number): boolean {
   return Number.isNaN(value) || Math.abs(value) > 1e280;
 }
+
+/**
+ * An element that can tell, without a walk of its JSON, that the JSON it
+ * returns now is plain (a construct whose attributes are fixed when it is
+ * created checks them once).
+ */
+export interface KnownPlainJson {
+  /** The element's `toTerraform()` when it holds no token, else undefined. */
+  plainTerraform(): Record<string, unknown> | undefined;
+}
+
+/** An element's JSON, and whether it is plain (see isPlain). */
+export function terraformJsonOf(element: { toTerraform(): unknown }): { readonly json: unknown; readonly plain: boolean } {
+  const known = (element as Partial<KnownPlainJson>).plainTerraform?.();
+  if (known !== undefined) return { json: known, plain: true };
+  const json = element.toTerraform();
+  return { json, plain: isPlain(json) };
+}

@@ -1,6 +1,6 @@
 import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { isPlain } from './plain-values';
+import { isPlain, terraformJsonOf } from './plain-values';
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
@@ -36,7 +36,8 @@ export function stackToTerraform(stack: TerraformStack): Record<string, unknown>
   const elements = elementsOf(stack);
   for (const element of elements) {
     const meta = element.toMetadata();
-    isPlain(meta) ? deepMerge(metadata, meta, true) : deepMerge(metadata, resolve(meta));
+    if (isPlain(meta)) deepMerge(metadata, meta, true);
+    else deepMerge(metadata, resolve(meta));
   }
   const outputs: Record<string, unknown> = {};
   for (const element of elements) {
@@ -52,36 +53,73 @@ export function stackToTerraform(stack: TerraformStack): Record<string, unknown>
     );
   }
   const tf: Record<string, unknown> = { '//': { metadata, outputs } };
+  // Resource and data bodies written by plain fragments only: the final pass need not walk them again.
+  const plainBodies = new Set<string>();
   for (const element of elements) {
-    const fragment = element.toTerraform();
-    isPlain(fragment) ? deepMerge(tf, fragment, true) : deepMerge(tf, resolve(fragment));
+    const { json: fragment, plain } = terraformJsonOf(element);
+    const bodies = blockKeys(fragment);
+    if (bodies === 'unknown') plainBodies.clear();
+    else for (const body of bodies) plain ? plainBodies.add(body) : plainBodies.delete(body);
+    if (plain) deepMerge(tf, fragment, true);
+    else deepMerge(tf, resolve(fragment));
   }
+  if ('resource' in rawOverrides || 'data' in rawOverrides) plainBodies.clear();
   deepMerge(tf, rawOverrides);
 
   // cdktf's final `resolve(this, tf)`, skipping the resource and data bodies it would return unchanged.
   const result: Record<string, unknown> = {};
   for (const key of Object.keys(tf)) {
     const value = tf[key];
-    const resolved = (key === 'resource' || key === 'data') && isBlockMap(value) ? resolveBlocks(value, resolve) : resolve(value);
+    const resolved =
+      (key === 'resource' || key === 'data') && isBlockMap(value) ? resolveBlocks(key, value, resolve, plainBodies) : resolve(value);
     if (resolved !== undefined) result[key] = resolved;
   }
   return result;
 }
 
 /** `{ type: { name: body } }` with plain keys: resolved body by body. */
-function resolveBlocks(byType: Record<string, Record<string, unknown>>, resolve: (value: unknown) => unknown): Record<string, unknown> {
+function resolveBlocks(
+  kind: string,
+  byType: Record<string, Record<string, unknown>>,
+  resolve: (value: unknown) => unknown,
+  plainBodies: ReadonlySet<string>,
+): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const type of Object.keys(byType)) {
     const byName = byType[type];
     const resolvedByName: Record<string, unknown> = {};
     for (const name of Object.keys(byName)) {
       const body = byName[name];
-      const resolved = isPlain(body) ? body : resolve(body);
+      const resolved = plainBodies.has(blockKey(kind, type, name)) || isPlain(body) ? body : resolve(body);
       if (resolved !== undefined) resolvedByName[name] = resolved;
     }
     result[type] = resolvedByName;
   }
   return result;
+}
+
+/**
+ * The resource and data bodies a fragment writes, as blockKey strings;
+ * 'unknown' when its resource or data part is not a map of maps.
+ */
+function blockKeys(fragment: unknown): string[] | 'unknown' {
+  const keys: string[] = [];
+  if (!isPlainObject(fragment)) return 'unknown';
+  for (const kind of ['resource', 'data']) {
+    const byType = fragment[kind];
+    if (byType === undefined) continue;
+    if (!isPlainObject(byType)) return 'unknown';
+    for (const type of Object.keys(byType)) {
+      const byName = byType[type];
+      if (!isPlainObject(byName)) return 'unknown';
+      for (const name of Object.keys(byName)) keys.push(blockKey(kind, type, name));
+    }
+  }
+  return keys;
+}
+
+function blockKey(kind: string, type: string, name: string): string {
+  return `${kind}\u0000${type}\u0000${name}`;
 }
 
 /** A plain object of plain objects, every key of both levels plain: what the resolver walks through as it is. */

@@ -1,6 +1,6 @@
 import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { isPlain } from '../../cdktf/plain-values';
+import { terraformJsonOf } from '../../cdktf/plain-values';
 
 /** A resource, data source or provider block as it will appear in the JSON. */
 export interface TerraformBlock {
@@ -29,13 +29,11 @@ export function terraformBlockOf(construct: IConstruct): TerraformBlock | undefi
   let block: TerraformBlock | null = null;
   const element = construct as unknown as { toTerraform?: () => unknown };
   if (!TerraformStack.isStack(construct) && typeof element.toTerraform === 'function') {
-    const raw = element.toTerraform();
     // Most resources of a large platform (the sites) hold plain values only:
     // read them as they are, and pay for cdktf's resolver only where a token is.
+    const { json: raw, plain } = terraformJsonOf(element as { toTerraform: () => unknown });
     const json = (
-      isPlain(raw)
-        ? raw
-        : Tokenization.resolve(raw, { scope: construct, resolver: RESOLVER, preparing: false })
+      plain ? raw : Tokenization.resolve(raw, { scope: construct, resolver: RESOLVER, preparing: false })
     ) as Record<string, Record<string, unknown>>;
     for (const kind of ['resource', 'data', 'provider'] as const) {
       const byType = json?.[kind];
