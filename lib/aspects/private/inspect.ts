@@ -77,15 +77,31 @@ export function literalStrings(value: unknown): string[] | undefined {
   return value.filter((v): v is string => typeof v === 'string' && isLiteral(v));
 }
 
-/** Calls `visit` for every key/value pair below `value`, depth first, with its key path. */
-export function walk(value: unknown, visit: (key: string, value: unknown, path: readonly (string | number)[]) => void, path: (string | number)[] = []): void {
+/**
+ * Calls `visit` for every key/value pair below `value`, depth first, with its
+ * key path. The path array is the walk's own and changes as it goes on: read
+ * it during the call (join, format), copy it to keep it. Every value of every
+ * resource is walked by several rules, so the walk allocates nothing per value.
+ */
+export function walk(value: unknown, visit: (key: string, value: unknown, path: readonly (string | number)[]) => void): void {
+  walkFrom(value, visit, []);
+}
+
+function walkFrom(value: unknown, visit: (key: string, value: unknown, path: readonly (string | number)[]) => void, path: (string | number)[]): void {
   if (Array.isArray(value)) {
-    value.forEach((item, index) => walk(item, visit, [...path, index]));
+    for (let index = 0; index < value.length; index++) {
+      path.push(index);
+      walkFrom(value[index], visit, path);
+      path.pop();
+    }
   } else if (isRecord(value)) {
-    for (const [key, child] of Object.entries(value)) {
+    for (const key of Object.keys(value)) {
       if (key === '//') continue;
-      visit(key, child, [...path, key]);
-      walk(child, visit, [...path, key]);
+      const child = value[key];
+      path.push(key);
+      visit(key, child, path);
+      walkFrom(child, visit, path);
+      path.pop();
     }
   }
 }
