@@ -21,6 +21,8 @@ export class KubernetesObject extends TerraformResource implements KnownPlainJso
   private readonly attributes: Record<string, unknown>;
   /** Whether the attributes hold no token: they never change, so they are walked once. */
   private attributesPlain?: boolean;
+  /** The slim JSON last built, and what it was built from (the logical id, the ignored changes). */
+  private slim?: { readonly key: string; readonly json: Record<string, unknown> };
 
   constructor(
     scope: Construct,
@@ -77,9 +79,16 @@ export class KubernetesObject extends TerraformResource implements KnownPlainJso
       this.hasResourceMove() === undefined &&
       (this.lifecycle === undefined || (Object.keys(this.lifecycle).length === 1 && Array.isArray(ignoreChanges)));
     if (!plain || (this as unknown as { _imported?: unknown })._imported !== undefined) return undefined;
+    // Built once and handed out again while what it is made of stays the same
+    // (readers copy or only read it): synth, the preparing pass and the guardrails each ask.
+    const id = this.friendlyUniqueId;
+    const key = ignoreChanges ? `${id}\n${JSON.stringify(ignoreChanges)}` : id;
+    if (this.slim?.key === key) return this.slim.json;
     const body: Record<string, unknown> = { ...this.attributes, '//': this.constructNodeMetadata };
-    if (ignoreChanges) body.lifecycle = { ignore_changes: ignoreChanges };
-    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: body } } };
+    if (ignoreChanges) body.lifecycle = { ignore_changes: [...ignoreChanges] };
+    const json = { resource: { [this.terraformResourceType]: { [id]: body } } };
+    this.slim = { key, json };
+    return json;
   }
 }
 
