@@ -2,14 +2,17 @@ import { Tokenization } from 'cdktf';
 
 /**
  * True when `value` holds no token of any kind: no resolvable object, no
- * encoded string, number, list or map token, no `${...}` interpolation, no
- * undefined list entry. cdktf's resolver returns such a value as it is (a
- * copy without its undefined keys), so the resolver can be skipped for it:
- * the resolver is most of the synth time of a platform with thousands of sites.
+ * encoded string, number, list or map token, no undefined list entry.
+ * cdktf's resolver returns such a value as it is (a copy without its
+ * undefined keys), so the resolver can be skipped for it: the resolver is
+ * most of the synth time of a platform with thousands of sites.
  *
- * Conservative by design: anything that might resolve to something else
- * (a string with `${`, one that looks like a stringified number token, an
- * object with a prototype) counts as not plain and takes cdktf's path.
+ * A literal Terraform expression (`${var.x}`, or one a token resolved to) is
+ * plain: the resolver looks for escapes only in strings that hold a token
+ * marker and returns the others unchanged (cdktf 0.21, tokens/private/resolve.js).
+ * Conservative elsewhere: a string that looks like a stringified number
+ * token, or an object with a prototype, counts as not plain and takes
+ * cdktf's path.
  */
 export function isPlain(value: unknown): boolean {
   if (typeof value === 'string') return isPlainString(value);
@@ -32,15 +35,14 @@ export function isPlain(value: unknown): boolean {
 }
 
 /**
- * Encoded string, list and map tokens all carry `TfToken[`; `${` may be an
- * interpolation the resolver escapes; a number token written into a string
- * reads as a double around -1.88e+289, which the resolver replaces too (any
- * digit, lowercase `e`, digit sequence is left to it, as its own number
- * pattern matches only a lowercase `e`; construct ids' uppercase hex hashes
- * stay plain).
+ * Encoded string, list and map tokens all carry `TfToken[`; a number token
+ * written into a string reads as a double around -1.88e+289, which the
+ * resolver replaces too (any digit, lowercase `e`, digit sequence is left to
+ * it, as its own number pattern matches only a lowercase `e`; construct ids'
+ * uppercase hex hashes stay plain).
  */
 function isPlainString(value: string): boolean {
-  return !value.includes('TfToken[') && !value.includes('${') && !SCIENTIFIC_NUMBER.test(value);
+  return !value.includes('TfToken[') && !SCIENTIFIC_NUMBER.test(value);
 }
 
 const SCIENTIFIC_NUMBER = /\de[-+]?\d/;
