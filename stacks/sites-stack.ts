@@ -56,7 +56,10 @@ export class SitesStack extends TerraformStack {
       token: access('token'),
     });
     // The API's public address: a site's own policies deny it too (the cluster-wide layer does).
-    const deniedEgressCidrs = [`${access('api_address')}/32`];
+    // Resolved here, once per shard, to the Terraform expression it stands for:
+    // every value of every site is then plain and never goes through the resolver.
+    const apiAddress = Tokenization.resolve(access('api_address'), { scope: this, preparing: false, resolver: RESOLVER }) as string;
+    const deniedEgressCidrs = [`${apiAddress}/32`];
     this.websites = shard.sites.map(
       (site) =>
         new Website(this, site.name, {
@@ -83,7 +86,7 @@ export class SitesStack extends TerraformStack {
     for (const element of this.node.findAll()) {
       if (!TerraformElement.isTerraformElement(element) || TerraformStack.of(element) !== this) continue;
       const { json, plain } = terraformJsonOf(element);
-      if (!plain) Tokenization.resolve(json, { scope: this, preparing: true, resolver: PREPARING_RESOLVER });
+      if (!plain) Tokenization.resolve(json, { scope: this, preparing: true, resolver: RESOLVER });
     }
   }
 
@@ -93,4 +96,4 @@ export class SitesStack extends TerraformStack {
   }
 }
 
-const PREPARING_RESOLVER = new DefaultTokenResolver(new StringConcat());
+const RESOLVER = new DefaultTokenResolver(new StringConcat());
