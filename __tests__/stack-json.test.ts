@@ -61,6 +61,15 @@ describe('stackToTerraform', () => {
     expect(cdktf).toContain('"required_version": ">= 1.6"');
     expect(cdktf).toContain('"ignore_changes"');
   });
+
+  it('leaves the elements\' own JSON as it was when an override merges into a body it placed', () => {
+    const stack = mixedStack();
+    const plain = stack.node.findChild('Plain') as KubernetesObject;
+    const before = JSON.stringify(plain.toTerraform());
+    const json = stackToTerraform(stack) as { resource: Record<string, Record<string, { metadata: { annotations?: unknown } }>> };
+    expect(json.resource.kubernetes_namespace_v1.Plain.metadata.annotations).toEqual({ over: 'ridden' });
+    expect(JSON.stringify(plain.toTerraform())).toBe(before);
+  });
 });
 
 describe('isPlain', () => {

@@ -16,7 +16,9 @@ const RESOLVER = new DefaultTokenResolver(new StringConcat());
  * resource and data bodies that are not plain, and everything outside them,
  * go through the resolver. Element order, merge and override semantics are
  * cdktf's own (`deepMerge` semantics reimplemented: `undefined` deletes,
- * lists at one path concatenate, objects merge).
+ * lists at one path concatenate, objects merge). The result shares plain
+ * bodies with the elements' own JSON: it is for writing and reading, not
+ * for changing.
  *
  * Relies on cdktf internals, all of TerraformStack: the private
  * `rawOverrides` and `cdktfVersion` fields, and the shape of its
@@ -55,15 +57,35 @@ export function stackToTerraform(stack: TerraformStack): Record<string, unknown>
   const tf: Record<string, unknown> = { '//': { metadata, outputs } };
   // Resource and data bodies written by plain fragments only: the final pass need not walk them again.
   const plainBodies = new Set<string>();
+  // A plain body that is the first at its address is placed as it is, not copied (most of a
+  // sites stack); it is copied before anything else merges into it, so the element's own is never changed.
+  const shared = new Map<string, { readonly byName: Record<string, unknown>; readonly name: string }>();
+  const unshare = (bodies: string[] | 'unknown') => {
+    for (const key of bodies === 'unknown' ? [...shared.keys()] : bodies) {
+      const place = shared.get(key);
+      if (place === undefined) continue;
+      const copy = {};
+      deepMerge(copy, place.byName[place.name], true);
+      place.byName[place.name] = copy;
+      shared.delete(key);
+    }
+  };
   for (const element of elements) {
     const { json: fragment, plain } = terraformJsonOf(element);
     const bodies = blockKeys(fragment);
+    if (plain && placeAsIs(tf, fragment, shared)) {
+      plainBodies.add((bodies as string[])[0]);
+      continue;
+    }
+    unshare(bodies);
     if (bodies === 'unknown') plainBodies.clear();
     else for (const body of bodies) plain ? plainBodies.add(body) : plainBodies.delete(body);
     if (plain) deepMerge(tf, fragment, true);
     else deepMerge(tf, resolve(fragment));
   }
-  if ('resource' in rawOverrides || 'data' in rawOverrides) plainBodies.clear();
+  const overridden = blockKeys(rawOverrides);
+  unshare(overridden);
+  if (overridden === 'unknown' || overridden.length > 0) plainBodies.clear();
   deepMerge(tf, rawOverrides);
 
   // cdktf's final `resolve(this, tf)`, skipping the resource and data bodies it would return unchanged.
@@ -96,6 +118,39 @@ function resolveBlocks(
     result[type] = resolvedByName;
   }
   return result;
+}
+
+/**
+ * Places the one body of a `{ resource|data: { type: { name: body } } }`
+ * fragment into `tf` by reference, where no body is at that address yet and
+ * the containers on the way are plain objects; false (nothing done) otherwise.
+ */
+function placeAsIs(
+  tf: Record<string, any>,
+  fragment: unknown,
+  shared: Map<string, { readonly byName: Record<string, unknown>; readonly name: string }>,
+): boolean {
+  const kinds = isPlainObject(fragment) ? Object.keys(fragment) : [];
+  if (kinds.length !== 1 || (kinds[0] !== 'resource' && kinds[0] !== 'data')) return false;
+  const kind = kinds[0];
+  const byType = (fragment as Record<string, unknown>)[kind];
+  const types = isPlainObject(byType) ? Object.keys(byType) : [];
+  if (types.length !== 1) return false;
+  const type = types[0];
+  const byName = (byType as Record<string, unknown>)[type];
+  const names = isPlainObject(byName) ? Object.keys(byName) : [];
+  if (names.length !== 1) return false;
+  const name = names[0];
+  const body = (byName as Record<string, unknown>)[name];
+  if (!isPlainObject(body)) return false;
+  if (tf[kind] === undefined) tf[kind] = {};
+  if (!isPlainObject(tf[kind])) return false;
+  if (tf[kind][type] === undefined) tf[kind][type] = {};
+  const target = tf[kind][type];
+  if (!isPlainObject(target) || target[name] !== undefined) return false;
+  target[name] = body;
+  shared.set(blockKey(kind, type, name), { byName: target, name });
+  return true;
 }
 
 /**
