@@ -2,7 +2,6 @@ import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, T
 import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { terraformJsonOf } from '../lib/cdktf/plain-values';
-import { StableJsonSynthesizer } from '../lib/cdktf/json-synthesizer';
 import { stackToTerraform } from '../lib/cdktf/stack-json';
 import { disableTokenStackTraces } from '../lib/cdktf/token-stack-traces';
 import type { CloudConfig, StateConfig } from '../lib/config';
@@ -43,8 +42,6 @@ export class SitesStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: SitesStackProps) {
     super(scope, id);
-    // cdktf's synthesizer, with the JSON written by a faster stable stringify (same bytes).
-    this.synthesizer = new StableJsonSynthesizer(this, this.synthesizer);
     const { cluster, shard } = props;
     configureState(this, props.state, props.cloud);
     const platformState = props.platform
