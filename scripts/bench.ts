@@ -5,8 +5,11 @@
  *
  *   npx tsx scripts/bench.ts --sites 5000 [--per-shard 200] [--keep]
  *
- * Prints wall time per phase, peak memory (resident set, and the JS heap) and
- * resources per second. Run one size per process: peak RSS is per process.
+ * Prints wall time per phase, the CPU time of the whole process (user + system,
+ * module loading included), peak memory (resident set, and the JS heap) and
+ * resources per second. Run one size per process: peak RSS is per process. On a
+ * shared machine compare CPU time, not wall time: other processes stretch the
+ * wall clock, not the CPU this process uses.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +20,7 @@ import { loadPlatformConfig } from '../lib/config';
 import { synthesizeAtomically } from '../lib/output';
 import { catalogOptionsOf, validateSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
-
-const TRADES = ['baeckerei', 'kanzlei', 'skischule', 'zahnarzt', 'hotel', 'schreinerei', 'weingut', 'physio', 'garage', 'coiffeur'];
-const PLACES = ['zuerich', 'bern', 'basel', 'luzern', 'chur', 'sion', 'thun', 'aarau', 'zug', 'davos'];
+import { generatedCatalog } from './lib/generated-catalog';
 
 function argument(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -27,24 +28,6 @@ function argument(name: string, fallback: number): number {
   const value = Number(process.argv[at + 1]);
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} needs a whole number, got ${process.argv[at + 1]}`);
   return value;
-}
-
-/** A raw catalog (as parsed from YAML) of `count` plausible sites, ids 1..count. */
-export function generatedCatalog(count: number, sitesPerShard: number): unknown {
-  const sites = Array.from({ length: count }, (_, i) => {
-    const id = i + 1;
-    const name = `${TRADES[i % TRADES.length]}-${PLACES[Math.floor(i / TRADES.length) % PLACES.length]}-${id}`;
-    return {
-      id,
-      name,
-      hosts: [`${name}.ch`, `www.${name}.ch`],
-      image: i % 3 === 0 ? 'docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine' : `ghcr.io/alpenweb-agentur/${name}:1.${i % 10}.0`,
-      resources: { cpuMillis: 50 + (i % 4) * 50, memoryMiB: 64 * (1 + (i % 3)) },
-      autoscaling: { maxReplicas: 2 + (i % 9), cpuTargetPercent: 60 + (i % 4) * 5 },
-      environments: i % 20 === 0 ? ['production', 'test'] : ['production'],
-    };
-  });
-  return { sitesPerShard, testDomain: 'test.webhost.ch', highestSiteIdEver: count, sites };
 }
 
 function countResources(outdir: string): number {
@@ -81,9 +64,11 @@ function main(): void {
     { outdir: path.join(parent, 'cdktf.out'), env: {} },
   );
   const end = performance.now();
-  const resources = countResources(outdir);
+  const usage = process.resourceUsage();
   const heap = process.memoryUsage();
-  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const resources = countResources(outdir);
+  const maxRssBytes = usage.maxRSS * 1024;
+  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
 
   console.log(`sites            ${count} (${Math.ceil(count / perShard)} production shards of ${perShard})`);
   console.log(`resources        ${resources} in ${readdirSync(path.join(outdir, 'stacks')).length} stacks`);
@@ -91,6 +76,7 @@ function main(): void {
   console.log(`build            ${seconds(built - catalogDone)}  (constructs)`);
   console.log(`synth            ${seconds(end - built)}  (guardrails, synth, secret scan, swap)`);
   console.log(`wall             ${seconds(end - start)}  (process total ${seconds(performance.now())})`);
+  console.log(`cpu              ${seconds(cpuMs)}  (user ${seconds(usage.userCPUTime / 1000)} + system ${seconds(usage.systemCPUTime / 1000)}, whole process)`);
   console.log(`peak memory      ${mib(maxRssBytes)} RSS (heap now ${mib(heap.heapUsed)} of ${mib(heap.heapTotal)})`);
   console.log(`throughput       ${Math.round(resources / ((end - start) / 1000))} resources/s`);
   if (keep) console.log(`output           ${outdir}`);

@@ -1,13 +1,20 @@
 import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { isPlain } from '../lib/cdktf/plain-values';
+import { terraformJsonOf } from '../lib/cdktf/plain-values';
+import { stackToTerraform } from '../lib/cdktf/stack-json';
+import { disableTokenStackTraces } from '../lib/cdktf/token-stack-traces';
 import type { CloudConfig, StateConfig } from '../lib/config';
 import type { Shard, SitesCatalog } from '../lib/sites';
 import { Website } from '../lib/sites/website';
 import { configureState } from '../lib/state/backend';
 import type { ClusterStack } from './cluster-stack';
 import { SITES_ACCESS_OUTPUT, type PlatformStack } from './platform-stack';
+
+// Every App of this platform synthesizes with `stackTraces: false` (npm run
+// synth, the benchmark, the tests): cdktf's token traces go with them. Done
+// when the stacks are loaded, before any stack creates its first token.
+disableTokenStackTraces();
 
 export interface SitesStackProps {
   readonly state: StateConfig;
@@ -49,7 +56,10 @@ export class SitesStack extends TerraformStack {
       token: access('token'),
     });
     // The API's public address: a site's own policies deny it too (the cluster-wide layer does).
-    const deniedEgressCidrs = [`${access('api_address')}/32`];
+    // Resolved here, once per shard, to the Terraform expression it stands for:
+    // every value of every site is then plain and never goes through the resolver.
+    const apiAddress = Tokenization.resolve(access('api_address'), { scope: this, preparing: false, resolver: RESOLVER }) as string;
+    const deniedEgressCidrs = [`${apiAddress}/32`];
     this.websites = shard.sites.map(
       (site) =>
         new Website(this, site.name, {
@@ -75,10 +85,15 @@ export class SitesStack extends TerraformStack {
     this.ensureBackendExists();
     for (const element of this.node.findAll()) {
       if (!TerraformElement.isTerraformElement(element) || TerraformStack.of(element) !== this) continue;
-      const json = element.toTerraform();
-      if (!isPlain(json)) Tokenization.resolve(json, { scope: this, preparing: true, resolver: PREPARING_RESOLVER });
+      const { json, plain } = terraformJsonOf(element);
+      if (!plain) Tokenization.resolve(json, { scope: this, preparing: true, resolver: RESOLVER });
     }
+  }
+
+  /** The stack's JSON as cdktf writes it; plain site resources skip the token resolver (see stackToTerraform). */
+  toTerraform(): any {
+    return stackToTerraform(this);
   }
 }
 
-const PREPARING_RESOLVER = new DefaultTokenResolver(new StringConcat());
+const RESOLVER = new DefaultTokenResolver(new StringConcat());

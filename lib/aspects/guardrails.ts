@@ -77,10 +77,15 @@ export class Guardrails implements IAspect {
     resetInspection();
     this.rules.forEach((rule) => rule.begin?.());
     const constructs = stack.node.findAll();
-    const violations = [
-      ...constructs.flatMap((construct) => this.rules.flatMap((rule) => rule.check(construct))),
-      ...this.rules.flatMap((rule) => rule.finish?.() ?? []),
-    ];
+    // Plain loops: every rule sees every construct of the stack (tens of thousands in a large shard set).
+    const violations: GuardrailViolation[] = [];
+    for (const construct of constructs) {
+      for (const rule of this.rules) {
+        const found = rule.check(construct);
+        if (found.length > 0) violations.push(...found);
+      }
+    }
+    for (const rule of this.rules) violations.push(...(rule.finish?.() ?? []));
     if (violations.length === 0) this.clean.set(stack, constructs.length);
     else this.clean.delete(stack);
     return violations;

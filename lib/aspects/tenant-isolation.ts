@@ -14,6 +14,16 @@ interface PolicyInNamespace {
 }
 
 /**
+ * A stack's network policies, found once: by literal namespace name (a lookup
+ * per tenant namespace, not a scan of every policy of the stack), and those
+ * whose namespace is an expression (a reference may name the namespace).
+ */
+interface StackPolicies {
+  readonly byLiteralNamespace: Map<string, PolicyInNamespace[]>;
+  readonly byExpression: PolicyInNamespace[];
+}
+
+/**
  * `tenant-isolation`: every namespace labelled with TENANT_LABEL enforces the
  * restricted Pod Security Standard (enforce, audit and warn) and holds a
  * default-deny NetworkPolicy (empty pod selector, Ingress and Egress, no rules).
@@ -21,7 +31,7 @@ interface PolicyInNamespace {
 export class TenantIsolation implements GuardrailRule {
   static readonly ID = 'tenant-isolation';
   readonly id = TenantIsolation.ID;
-  private policiesByStack = new WeakMap<TerraformStack, PolicyInNamespace[]>();
+  private policiesByStack = new WeakMap<TerraformStack, StackPolicies>();
 
   begin(): void {
     this.policiesByStack = new WeakMap();
@@ -52,9 +62,11 @@ export class TenantIsolation implements GuardrailRule {
 
     // A policy belongs to this namespace by its literal name, or by a reference to this resource.
     const ref = `\${${block.type}.${(construct as unknown as { friendlyUniqueId: string }).friendlyUniqueId}.`;
-    const inNamespace = this.policiesOf(TerraformStack.of(construct)).filter(
-      (p) => (name !== undefined && isLiteral(name) && p.namespace === name) || p.namespace.includes(ref),
-    );
+    const policies = this.policiesOf(TerraformStack.of(construct));
+    const inNamespace = [
+      ...(name !== undefined && isLiteral(name) ? (policies.byLiteralNamespace.get(name) ?? []) : []),
+      ...policies.byExpression.filter((p) => p.namespace.includes(ref)),
+    ];
     if (!inNamespace.some((p) => p.defaultDeny)) {
       violations.push({
         path,
@@ -66,16 +78,21 @@ export class TenantIsolation implements GuardrailRule {
     return violations;
   }
 
-  private policiesOf(stack: TerraformStack): PolicyInNamespace[] {
+  private policiesOf(stack: TerraformStack): StackPolicies {
     let policies = this.policiesByStack.get(stack);
     if (!policies) {
-      policies = [];
+      policies = { byLiteralNamespace: new Map(), byExpression: [] };
       for (const c of stack.node.findAll()) {
         const block = terraformBlockOf(c);
         if (block?.kind !== 'resource' || !NETWORK_POLICY_TYPES.includes(block.type)) continue;
         const metadata = first(block.attributes.metadata);
         const namespace = isRecord(metadata) && typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
-        policies.push({ namespace, defaultDeny: isDefaultDeny(first(block.attributes.spec)) });
+        const policy = { namespace, defaultDeny: isDefaultDeny(first(block.attributes.spec)) };
+        if (isLiteral(namespace)) {
+          const named = policies.byLiteralNamespace.get(namespace);
+          if (named) named.push(policy);
+          else policies.byLiteralNamespace.set(namespace, [policy]);
+        } else policies.byExpression.push(policy);
       }
       this.policiesByStack.set(stack, policies);
     }

@@ -1,6 +1,6 @@
 import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { isPlain } from '../../cdktf/plain-values';
+import { terraformJsonOf } from '../../cdktf/plain-values';
 
 /** A resource, data source or provider block as it will appear in the JSON. */
 export interface TerraformBlock {
@@ -29,13 +29,11 @@ export function terraformBlockOf(construct: IConstruct): TerraformBlock | undefi
   let block: TerraformBlock | null = null;
   const element = construct as unknown as { toTerraform?: () => unknown };
   if (!TerraformStack.isStack(construct) && typeof element.toTerraform === 'function') {
-    const raw = element.toTerraform();
     // Most resources of a large platform (the sites) hold plain values only:
     // read them as they are, and pay for cdktf's resolver only where a token is.
+    const { json: raw, plain } = terraformJsonOf(element as { toTerraform: () => unknown });
     const json = (
-      isPlain(raw)
-        ? raw
-        : Tokenization.resolve(raw, { scope: construct, resolver: RESOLVER, preparing: false })
+      plain ? raw : Tokenization.resolve(raw, { scope: construct, resolver: RESOLVER, preparing: false })
     ) as Record<string, Record<string, unknown>>;
     for (const kind of ['resource', 'data', 'provider'] as const) {
       const byType = json?.[kind];
@@ -79,15 +77,31 @@ export function literalStrings(value: unknown): string[] | undefined {
   return value.filter((v): v is string => typeof v === 'string' && isLiteral(v));
 }
 
-/** Calls `visit` for every key/value pair below `value`, depth first, with its key path. */
-export function walk(value: unknown, visit: (key: string, value: unknown, path: readonly (string | number)[]) => void, path: (string | number)[] = []): void {
+/**
+ * Calls `visit` for every key/value pair below `value`, depth first, with its
+ * key path. The path array is the walk's own and changes as it goes on: read
+ * it during the call (join, format), copy it to keep it. Every value of every
+ * resource is walked by several rules, so the walk allocates nothing per value.
+ */
+export function walk(value: unknown, visit: (key: string, value: unknown, path: readonly (string | number)[]) => void): void {
+  walkFrom(value, visit, []);
+}
+
+function walkFrom(value: unknown, visit: (key: string, value: unknown, path: readonly (string | number)[]) => void, path: (string | number)[]): void {
   if (Array.isArray(value)) {
-    value.forEach((item, index) => walk(item, visit, [...path, index]));
+    for (let index = 0; index < value.length; index++) {
+      path.push(index);
+      walkFrom(value[index], visit, path);
+      path.pop();
+    }
   } else if (isRecord(value)) {
-    for (const [key, child] of Object.entries(value)) {
+    for (const key of Object.keys(value)) {
       if (key === '//') continue;
-      visit(key, child, [...path, key]);
-      walk(child, visit, [...path, key]);
+      const child = value[key];
+      path.push(key);
+      visit(key, child, path);
+      walkFrom(child, visit, path);
+      path.pop();
     }
   }
 }

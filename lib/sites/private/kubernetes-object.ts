@@ -1,5 +1,6 @@
 import { TerraformResource, type TerraformResourceLifecycle } from 'cdktf';
 import type { Construct } from 'constructs';
+import { isPlain, type KnownPlainJson } from '../../cdktf/plain-values';
 
 /** The provider the objects belong to; cdktf checks that the stack configures it. */
 const GENERATOR_METADATA = { providerName: 'kubernetes' };
@@ -16,8 +17,12 @@ const GENERATOR_METADATA = { providerName: 'kubernetes' };
  * build time of a site. The sites never read attributes back from these
  * resources (every value is a literal), so nothing needs those references.
  */
-export class KubernetesObject extends TerraformResource {
+export class KubernetesObject extends TerraformResource implements KnownPlainJson {
   private readonly attributes: Record<string, unknown>;
+  /** Whether the attributes hold no token: they never change, so they are walked once. */
+  private attributesPlain?: boolean;
+  /** The slim JSON last built, and what it was built from (the logical id, the ignored changes). */
+  private slim?: { readonly key: string; readonly json: Record<string, unknown> };
 
   constructor(
     scope: Construct,
@@ -43,6 +48,25 @@ export class KubernetesObject extends TerraformResource {
    * else (an override, depends_on, a move, an import) takes cdktf's path.
    */
   toTerraform(): any {
+    return this.slimTerraform() ?? super.toTerraform();
+  }
+
+  /**
+   * The JSON when it is plain: the slim form applies and neither the
+   * attributes nor the construct metadata hold a token. Synth, the
+   * preparing pass and the guardrails ask this instead of walking the JSON.
+   */
+  plainTerraform(): Record<string, unknown> | undefined {
+    const json = this.slimTerraform();
+    if (json === undefined) return undefined;
+    this.attributesPlain ??= isPlain(this.attributes);
+    if (!this.attributesPlain) return undefined;
+    const body = (json.resource as Record<string, Record<string, Record<string, unknown>>>)[this.terraformResourceType][this.friendlyUniqueId];
+    return isPlain(body['//']) && isPlain(body.lifecycle) ? json : undefined;
+  }
+
+  /** The JSON written without cdktf's general path, or undefined where that path is needed. */
+  private slimTerraform(): Record<string, unknown> | undefined {
     const ignoreChanges = this.lifecycle?.ignoreChanges;
     const plain =
       Object.keys(this.rawOverrides).length === 0 &&
@@ -54,10 +78,17 @@ export class KubernetesObject extends TerraformResource {
       this.connection === undefined &&
       this.hasResourceMove() === undefined &&
       (this.lifecycle === undefined || (Object.keys(this.lifecycle).length === 1 && Array.isArray(ignoreChanges)));
-    if (!plain || (this as unknown as { _imported?: unknown })._imported !== undefined) return super.toTerraform();
+    if (!plain || (this as unknown as { _imported?: unknown })._imported !== undefined) return undefined;
+    // Built once and handed out again while what it is made of stays the same
+    // (readers copy or only read it): synth, the preparing pass and the guardrails each ask.
+    const id = this.friendlyUniqueId;
+    const key = ignoreChanges ? `${id}\n${JSON.stringify(ignoreChanges)}` : id;
+    if (this.slim?.key === key) return this.slim.json;
     const body: Record<string, unknown> = { ...this.attributes, '//': this.constructNodeMetadata };
-    if (ignoreChanges) body.lifecycle = { ignore_changes: ignoreChanges };
-    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: body } } };
+    if (ignoreChanges) body.lifecycle = { ignore_changes: [...ignoreChanges] };
+    const json = { resource: { [this.terraformResourceType]: { [id]: body } } };
+    this.slim = { key, json };
+    return json;
   }
 }
 
