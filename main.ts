@@ -44,7 +44,9 @@ try {
     },
     { onStaleStack: (stack) => stale.push(stack), stacks: only },
   );
-  console.log(summarizeStacks(written));
+  // The cost table reads every stack of the output: not worth it when only some were written.
+  if (only === undefined) console.log(summarizeStacks(written));
+  else console.log('Cost estimate of the whole output: npm run cost');
   // What became of the shards without sites, and of folders of stacks no longer in the app.
   for (const line of shardNotices(catalog, SITE_ENVIRONMENTS)) console.log(line);
   for (const stack of stale) console.log(`${stack}: no longer synthesized; its folder is removed from the output (its state is kept)`);
