@@ -181,7 +181,11 @@ describe.each([...SITE_ENVIRONMENTS])('the sites shards of %s', (env) => {
     const trigger = pipeline[`sites:${env}`];
     expect(trigger.needs).toEqual(['synth', `apply:${env}`]);
     expect(tofuRun(pipeline[`apply:${env}`]).stacks).toEqual([env, `${env}-platform`]);
-    expect(trigger.trigger).toEqual({ include: [{ artifact: `cdktf.out/${sitesPipelineFile(env)}`, job: 'synth' }], strategy: 'depend' });
+    expect(trigger.trigger).toEqual({
+      include: [{ artifact: `cdktf.out/${sitesPipelineFile(env)}`, job: 'synth' }],
+      strategy: 'depend',
+      forward: { yaml_variables: true, pipeline_variables: true },
+    });
     expect(trigger.variables).toEqual({ PARENT_PIPELINE_ID: '$CI_PIPELINE_ID' });
     expect(trigger.rules).toEqual([{ if: ON_DEFAULT_BRANCH }]);
     // The synth job writes the child pipelines from what it synthesized.

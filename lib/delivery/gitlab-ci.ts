@@ -227,7 +227,12 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       rules: [{ if: ON_DEFAULT_BRANCH }],
       // The child's jobs fetch cdktf.out from this pipeline's synth job.
       variables: { PARENT_PIPELINE_ID: '$CI_PIPELINE_ID' },
-      trigger: { include: [{ artifact: `cdktf.out/${sitesPipelineFile(environment)}`, job: 'synth' }], strategy: 'depend' },
+      // forward: a schedule's SITES_PLAN_ALL=1 (a pipeline variable) reaches the shards' jobs.
+      trigger: {
+        include: [{ artifact: `cdktf.out/${sitesPipelineFile(environment)}`, job: 'synth' }],
+        strategy: 'depend',
+        forward: { yaml_variables: true, pipeline_variables: true },
+      },
     };
   }
   return pipeline;
@@ -381,6 +386,8 @@ export function renderGitlabPipeline(byEnvironment: Record<EnvironmentName, Pipe
     '#   PLATFORM_CONFIG, SITES_CATALOG                optional: your config files (default: the embedded ones);',
     '#                                                they must give the stacks this file was generated from',
     '#                                                (scripts/ci/tofu-stacks.sh stops on a stack no job covers)',
+    '#   SITES_PLAN_ALL                               optional, e.g. on a nightly schedule: 1 plans every sites shard,',
+    '#                                                changed or not, to find drift (README, CI pipeline)',
     '#',
     '# Plan and apply need the s3 state backend (state.backend: s3): a local state',
     '# would be lost with the job. Protect the default branch and the environments',
