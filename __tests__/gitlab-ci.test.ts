@@ -532,7 +532,7 @@ describe('scripts/ci/tofu-stacks.sh', () => {
         '-chdir=cdktf.out/stacks/test-sites-02 state list',
       ]);
       expect(result.stdout).toContain(
-        '== test-sites-02: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog, then npm run pipeline)',
+        '== test-sites-02: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog)',
       );
       expect(result.stderr).toBe('');
     });

@@ -101,7 +101,7 @@ retire_notice() {
   if ! grep -q '^  "resource": {' "$out/$1/cdk.tf.json"; then
     left=$(tofu -chdir="$out/$1" state list | grep -v '^data\.' || true)
     if [ -z "$left" ]; then
-      echo "== $1: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog, then npm run pipeline)"
+      echo "== $1: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog)"
     else
       echo "tofu-stacks.sh: $1 has no sites but its state still holds resources; do not retire it yet:" >&2
       echo "$left" >&2
