@@ -36,7 +36,6 @@ function writeSitesPipelines(outdir: string): void {
 
 function writeParentPipeline(): void {
   // Loaded here only: the sites mode runs in the synth job and needs no app.
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { App } = require('cdktf') as typeof import('cdktf');
   const { loadPlatformConfig } = require('../lib/config') as typeof import('../lib/config');
   const { pipelineStacks, renderGitlabPipeline } = require('../lib/delivery/gitlab-ci') as typeof import('../lib/delivery/gitlab-ci');
