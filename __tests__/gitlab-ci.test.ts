@@ -7,7 +7,19 @@ import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { parse } from 'yaml';
 import { loadPlatformConfig } from '../lib/config';
 import { ENVIRONMENT_NAMES } from '../lib/config/environments';
-import { CI_VARIABLES, PIPELINE_IMAGES, pipelineStacks, planFile, renderGitlabPipeline } from '../lib/delivery/gitlab-ci';
+import {
+  appliedRecordDir,
+  CI_VARIABLES,
+  isSitesShard,
+  PIPELINE_IMAGES,
+  pipelineStacks,
+  planFile,
+  renderGitlabPipeline,
+  sitesPipelineFile,
+  sitesShardsOf,
+  unchangedFile,
+} from '../lib/delivery/gitlab-ci';
+import { SITE_ENVIRONMENTS } from '../lib/sites/catalog';
 import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 import { sharedPath, testWithShared } from './support/shared';
@@ -28,6 +40,26 @@ function defaultApp(): App {
   buildPlatform(app, config, catalog);
   return app;
 }
+
+/** Synthesizes `app` and runs the synth job's `npm run pipeline -- --sites <outdir>`: the sites pipelines, parsed, by environment. */
+function sitesPipelinesOf(app: App): { outdir: string; byEnvironment: Record<string, Record<string, any>>; texts: Record<string, string> } {
+  app.synth();
+  const run = spawnSync(path.join(repo, 'node_modules', '.bin', 'tsx'), ['scripts/generate-pipeline.ts', '--sites', app.outdir], { cwd: repo, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`generate-pipeline --sites failed: ${run.stderr}`);
+  const texts = Object.fromEntries(SITE_ENVIRONMENTS.map((e) => [e, readFileSync(path.join(app.outdir, sitesPipelineFile(e)), 'utf8')]));
+  return { outdir: app.outdir, texts, byEnvironment: Object.fromEntries(SITE_ENVIRONMENTS.map((e) => [e, parse(texts[e])])) };
+}
+
+/** The jobs of a pipeline object: its entries with a script. */
+const jobsOf = (p: Record<string, any>) => Object.entries(p).filter(([name, job]) => !name.startsWith('.') && job && typeof job === 'object' && 'script' in job);
+
+/** The shards a sites pipeline plans or applies, from its jobs' scripts. */
+const shardsIn = (p: Record<string, any>, mode: 'plan-shard' | 'apply-shard') =>
+  jobsOf(p)
+    .filter(([, job]) => (job.script as string[]).some((l) => l.startsWith('sh scripts/ci/tofu-stacks.sh ')))
+    .map(([, job]) => tofuRun(job))
+    .filter((run) => run.mode === mode)
+    .flatMap((run) => run.stacks);
 
 /** `sh scripts/ci/tofu-stacks.sh <mode> a b c` -> { mode, stacks } */
 const tofuRun = (job: any) => {
@@ -63,6 +95,21 @@ describe("GitLab's own JSON schema for .gitlab-ci.yml", () => {
     expect(validate.errors ?? []).toEqual([]);
   });
 
+  withSchema('accepts the sites pipelines the synth job writes, and the one of an environment without shards', () => {
+    const validate = validator();
+    const { byEnvironment } = sitesPipelinesOf(defaultApp());
+    for (const environment of SITE_ENVIRONMENTS) {
+      validate(byEnvironment[environment]);
+      expect(validate.errors ?? []).toEqual([]);
+    }
+    const empty = newApp();
+    new TerraformStack(empty, 'production');
+    const noShards = sitesPipelinesOf(empty).byEnvironment.production;
+    validate(noShards);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(jobsOf(noShards).map(([name]) => name)).toEqual(['no-shards']);
+  });
+
   withSchema('rejects a broken one (the check checks something)', () => {
     const validate = validator();
     expect(validate({ ...pipeline, 'apply:test': { ...pipeline['apply:test'], rules: [{ if: ON_DEFAULT_BRANCH, when: 'manually' }] } })).toBe(false);
@@ -74,6 +121,7 @@ describe('every stack the app synthesizes', () => {
   // Derived from buildPlatform itself, not from the generator's output.
   const stacks = stacksOf(defaultApp());
   const stackNames = stacks.map((s) => s.node.id);
+  const sites = sitesPipelinesOf(defaultApp());
 
   test('is validated', () => {
     expect(tofuRun(pipeline.validate).mode).toBe('validate');
@@ -83,14 +131,22 @@ describe('every stack the app synthesizes', () => {
   test('belongs to one of the environments, each with a plan and an apply job', () => {
     expect(stackNames.length).toBeGreaterThanOrEqual(ENVIRONMENT_NAMES.length);
     for (const name of stackNames) expect(ENVIRONMENT_NAMES).toContain(name.split('-')[0]);
-    const planned = ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`plan:${env}`]).stacks);
-    const applied = ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`apply:${env}`]).stacks);
+    // The cluster and platform stacks by the environment's jobs, each shard by its own in the sites pipeline.
+    const planned = [
+      ...ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`plan:${env}`]).stacks),
+      ...SITE_ENVIRONMENTS.flatMap((env) => shardsIn(sites.byEnvironment[env], 'plan-shard')),
+    ];
+    const applied = [
+      ...ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`apply:${env}`]).stacks),
+      ...SITE_ENVIRONMENTS.flatMap((env) => shardsIn(sites.byEnvironment[env], 'apply-shard')),
+    ];
+    expect(stackNames.filter(isSitesShard).length).toBeGreaterThanOrEqual(2);
     expect([...planned].sort()).toEqual([...stackNames].sort());
     expect([...applied].sort()).toEqual([...stackNames].sort());
   });
 
   test.each([...ENVIRONMENT_NAMES])('of %s is planned, then applied from its saved plan, after the stacks it reads', (env) => {
-    const ofEnv = stacks.filter((s) => s.node.id.split('-')[0] === env);
+    const ofEnv = stacks.filter((s) => s.node.id.split('-')[0] === env && !isSitesShard(s.node.id));
     const plan = tofuRun(pipeline[`plan:${env}`]);
     const apply = tofuRun(pipeline[`apply:${env}`]);
     expect(plan.mode).toBe('plan');
@@ -111,6 +167,99 @@ describe('every stack the app synthesizes', () => {
       plan.stacks.flatMap((s) => [`cdktf.out/stacks/${s}/${planFile(s)}`, `cdktf.out/stacks/${s}/.terraform.lock.hcl`]),
     );
     expect(pipeline[`plan:${env}`].artifacts.expire_in).toBe('1 week');
+  });
+});
+
+describe.each([...SITE_ENVIRONMENTS])('the sites shards of %s', (env) => {
+  const app = defaultApp();
+  const shards = stacksOf(app).map((s) => s.node.id).filter((name) => name.startsWith(`${env}-sites-`));
+  const { byEnvironment, outdir } = sitesPipelinesOf(app);
+  const child = byEnvironment[env];
+  const fromSynth = { pipeline: '$PARENT_PIPELINE_ID', job: 'synth' };
+
+  test('run in a child pipeline the parent triggers after the environment\'s cluster and platform applies', () => {
+    const trigger = pipeline[`sites:${env}`];
+    expect(trigger.needs).toEqual(['synth', `apply:${env}`]);
+    expect(tofuRun(pipeline[`apply:${env}`]).stacks).toEqual([env, `${env}-platform`]);
+    expect(trigger.trigger).toEqual({
+      include: [{ artifact: `cdktf.out/${sitesPipelineFile(env)}`, job: 'synth' }],
+      strategy: 'depend',
+      forward: { yaml_variables: true, pipeline_variables: true },
+    });
+    expect(trigger.variables).toEqual({ PARENT_PIPELINE_ID: '$CI_PIPELINE_ID' });
+    expect(trigger.rules).toEqual([{ if: ON_DEFAULT_BRANCH }]);
+    // The synth job writes the child pipelines from what it synthesized.
+    expect(pipeline.synth.script).toEqual(['npm run synth', 'npm run pipeline -- --sites cdktf.out']);
+    expect(pipeline.synth.artifacts.paths).toEqual(['cdktf.out/']);
+  });
+
+  test('each shard has its own plan job and an apply job that needs only that plan', () => {
+    expect(shards.length).toBeGreaterThan(0);
+    for (const shard of shards) {
+      const plan = child[`plan:${shard}`];
+      const apply = child[`apply:${shard}`];
+      expect(tofuRun(plan)).toEqual({ mode: 'plan-shard', stacks: [shard] });
+      expect(tofuRun(apply)).toEqual({ mode: 'apply-shard', stacks: [shard] });
+      expect(plan.needs).toEqual([fromSynth]);
+      // Nothing but its own plan: a failed shard holds up no other.
+      expect(apply.needs).toEqual([fromSynth, `plan:${shard}`]);
+      const dir = `cdktf.out/stacks/${shard}`;
+      expect(plan.artifacts).toEqual({
+        when: 'always',
+        paths: [`${dir}/${planFile(shard)}`, `${dir}/${shard}.inputs`, `${dir}/${unchangedFile(shard)}`, `${dir}/.terraform.lock.hcl`, `cdktf.out/ci/result/${shard}.plan`],
+        expire_in: '1 week',
+      });
+      expect(plan.resource_group).toBe(shard);
+      expect(apply.resource_group).toBe(shard);
+      expect(plan.environment).toEqual({ name: env, action: 'prepare' });
+      expect(apply.environment).toEqual({ name: env });
+      expect(plan.rules).toEqual([{ if: ON_DEFAULT_BRANCH }]);
+      expect(apply.rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: env === 'production' ? 'manual' : 'on_success' }]);
+    }
+    expect(shardsIn(child, 'plan-shard').sort()).toEqual([...shards].sort());
+  });
+
+  test('a last job reports every shard, run whatever failed before it', () => {
+    const report = child[`report:${env}-sites`];
+    expect(tofuRun(report)).toEqual({ mode: 'report', stacks: [...shards].sort() });
+    expect(report.rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: 'always' }]);
+    expect(report.stage).toBe('report');
+    expect(child.stages).toEqual(['plan', 'apply', 'report']);
+  });
+
+  test('have the same images and variables as the parent', () => {
+    expect(child['.tofu']).toEqual(pipeline['.tofu']);
+    const { npm_config_cache: _npm, ...tofuVariables } = pipeline.variables;
+    expect(child.variables).toEqual(tofuVariables);
+  });
+
+  test("keep their applied digest in a root of the shard's backend and encryption, its state next to the shard's", () => {
+    for (const shard of shards) {
+      const stack = JSON.parse(readFileSync(path.join(outdir, 'stacks', shard, 'cdk.tf.json'), 'utf8'));
+      const record = JSON.parse(readFileSync(path.join(outdir, appliedRecordDir(shard), 'main.tf.json'), 'utf8'));
+      expect(record.terraform.encryption).toEqual(stack.terraform.encryption);
+      // The default config's local state: relative to the folder tofu runs in, so the same file name beside the shard's.
+      const stateOf = (dir: string, json: any) => path.resolve(outdir, dir, json.terraform.backend.local.path);
+      expect(stateOf(appliedRecordDir(shard), record)).toBe(stateOf(`stacks/${shard}`, stack).replace(/\.tfstate$/, '.applied.tfstate'));
+      expect(record.output).toEqual({ applied_digest: { value: '${var.applied_digest}' } });
+      expect(record.resource).toBeUndefined();
+      expect(record.provider).toBeUndefined();
+    }
+  });
+});
+
+describe('the sites shards from a manifest', () => {
+  test('an s3 state: the record key is the shard key with .applied', async () => {
+    const { appliedRecordRoot } = await import('../lib/delivery/gitlab-ci');
+    const root = appliedRecordRoot({ terraform: { backend: { s3: { bucket: 'b', key: 'webhost/production-sites-03.tfstate', use_lockfile: true } } } }, 'production-sites-03');
+    expect(root.terraform).toEqual({ backend: { s3: { bucket: 'b', key: 'webhost/production-sites-03.applied.tfstate', use_lockfile: true } } });
+  });
+
+  test('a shard that does not read its platform stack is refused', () => {
+    const manifest = { stacks: { 'test-sites-01': { dependencies: ['test'] }, test: { dependencies: [] } } };
+    expect(() => sitesShardsOf(manifest)).toThrow(
+      "stack test-sites-01: does not depend on test-platform; a shard's jobs run after its cluster and platform applies, so it must read them",
+    );
   });
 });
 
@@ -231,8 +380,9 @@ describe('the generator', () => {
     const order = ['test', 'test-zz-platform', 'test-sites-01', 'test-sites-02'];
     expect(byEnvironment.test.map((s) => s.name)).toEqual(order);
     const p = parse(renderGitlabPipeline(byEnvironment)) as Record<string, any>;
-    expect(tofuRun(p['plan:test']).stacks).toEqual(order);
-    expect(tofuRun(p['apply:test']).stacks).toEqual(order);
+    // The shards have jobs of their own, in the sites pipeline.
+    expect(tofuRun(p['plan:test']).stacks).toEqual(['test', 'test-zz-platform']);
+    expect(tofuRun(p['apply:test']).stacks).toEqual(['test', 'test-zz-platform']);
     expect(tofuRun(p['plan:tools']).stacks).toEqual(['tools']);
     expect(p['plan:production']).toBeUndefined();
   });
@@ -244,10 +394,10 @@ describe('the generator', () => {
     const planned = (c: typeof catalog) => {
       const app = newApp();
       buildPlatform(app, config, c);
-      return tofuRun((parse(renderGitlabPipeline(pipelineStacks(app))) as Record<string, any>)['plan:test']).stacks;
+      return jobsOf(sitesPipelinesOf(app).byEnvironment.test).map(([name]) => name);
     };
-    expect(planned(offTest)).toEqual(['test', 'test-platform', 'test-sites-01']);
-    expect(planned({ ...offTest, retiredShards: ['test-sites-01'] })).toEqual(['test', 'test-platform']);
+    expect(planned(offTest)).toEqual(['plan:test-sites-01', 'apply:test-sites-01', 'report:test-sites']);
+    expect(planned({ ...offTest, retiredShards: ['test-sites-01'] })).toEqual(['no-shards']);
   });
 
   test('orders independent stacks by name', () => {
@@ -346,13 +496,16 @@ describe('scripts/ci/tofu-stacks.sh', () => {
   });
 
   test('stops on a synthesized stack its job does not cover (CI config other than the generator\'s)', () => {
-    const dir = workdir({ test: s3, 'test-sites-02': s3, tools: s3 });
+    const dir = workdir({ test: s3, 'test-extra': s3, 'test-sites-02': s3, tools: s3 });
     const plan = run(dir, 'plan', 'test');
     expect(plan.status).toBe(1);
-    expect(plan.stderr).toContain('tofu-stacks.sh: cdktf.out/stacks/test-sites-02 is synthesized but this job does not plan it; run npm run pipeline');
+    expect(plan.stderr).toContain('tofu-stacks.sh: cdktf.out/stacks/test-extra is synthesized but this job does not plan it; run npm run pipeline');
+    // A shard is not the environment job's: the sites pipeline has its jobs.
+    expect(plan.stderr).not.toContain('test-sites-02');
     expect(plan.calls).toEqual([]);
-    expect(run(dir, 'validate', 'test', 'test-sites-02').stderr).toContain('cdktf.out/stacks/tools is synthesized but this job does not validate it');
-    expect(run(dir, 'plan', 'test', 'test-sites-02', 'tools').stderr).toContain('tools is not of environment test; one plan job per environment');
+    expect(run(dir, 'plan', 'test', 'test-extra').status).toBe(0);
+    expect(run(dir, 'validate', 'test', 'test-extra', 'test-sites-02').stderr).toContain('cdktf.out/stacks/tools is synthesized but this job does not validate it');
+    expect(run(dir, 'plan', 'test', 'test-extra', 'tools').stderr).toContain('tools is not of environment test; one plan job per environment');
   });
 
   test('refuses to plan a stack whose state would be lost with the job', () => {
@@ -379,7 +532,7 @@ describe('scripts/ci/tofu-stacks.sh', () => {
         '-chdir=cdktf.out/stacks/test-sites-02 state list',
       ]);
       expect(result.stdout).toContain(
-        '== test-sites-02: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog, then npm run pipeline)',
+        '== test-sites-02: no sites and nothing left in its state: it can be retired (add it to retiredShards in the sites catalog)',
       );
       expect(result.stderr).toBe('');
     });
@@ -392,6 +545,43 @@ describe('scripts/ci/tofu-stacks.sh', () => {
     });
   });
 
+  test('report: what became of each shard, and the failed ones named in a failing job', () => {
+    const dir = workdir({});
+    mkdirSync(path.join(dir, 'cdktf.out', 'ci', 'result'), { recursive: true });
+    const result = (file: string, text: string) => writeFileSync(path.join(dir, 'cdktf.out', 'ci', 'result', file), `${text}\n`);
+    result('test-sites-01.plan', 'unchanged');
+    result('test-sites-02.plan', 'planned');
+    result('test-sites-02.apply', 'applied');
+    result('test-sites-03.plan', 'planned');
+    result('test-sites-04.plan', 'failed');
+    result('test-sites-05.plan', 'planned');
+    result('test-sites-05.apply', 'failed');
+    const passing = run(dir, 'report', 'test-sites-01', 'test-sites-02', 'test-sites-03');
+    expect(passing.status).toBe(0);
+    expect(passing.stdout).toBe(
+      'test-sites-01: unchanged since its last successful apply: not planned\n' +
+        'test-sites-02: planned and applied\n' +
+        'test-sites-03: planned; apply not run (manual, or a job before it failed)\n',
+    );
+    const failing = run(dir, 'report', 'test-sites-01', 'test-sites-04', 'test-sites-05', 'test-sites-06');
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toContain('test-sites-04: PLAN FAILED\ntest-sites-05: planned; APPLY FAILED\ntest-sites-06: PLAN NOT RUN\n');
+    expect(failing.stderr).toBe('tofu-stacks.sh: failed shards: test-sites-04 test-sites-05 test-sites-06 (see their plan and apply jobs); the other shards went on\n');
+    expect(failing.calls).toEqual([]);
+  });
+
+  test('plan-shard takes one sites shard with its state in s3, and its applied-digest root', () => {
+    const dir = workdir({ test: s3, 'test-sites-01': { local: {} } });
+    expect(run(dir, 'plan-shard', 'test').stderr).toContain('tofu-stacks.sh: test is not a sites shard; use plan or apply');
+    expect(run(dir, 'plan-shard', 'test-sites-01', 'test').stderr).toContain('tofu-stacks.sh: plan-shard takes one sites shard');
+    expect(run(dir, 'plan-shard', 'test-sites-01').stderr).toContain('tofu-stacks.sh: test-sites-01 keeps its state locally; in CI use state.backend: s3');
+    const withS3 = workdir({ 'test-sites-01': s3 });
+    const missing = run(withS3, 'plan-shard', 'test-sites-01');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('cdktf.out/ci/applied/test-sites-01/main.tf.json not found; the synth job writes it (npm run pipeline -- --sites cdktf.out)');
+    expect(missing.calls).toEqual([]);
+  });
+
   test('refuses to apply without the saved plan', () => {
     const result = run(workdir({ test: s3 }), 'apply', 'test');
     expect(result.status).toBe(1);
@@ -402,6 +592,6 @@ describe('scripts/ci/tofu-stacks.sh', () => {
     expect(run(workdir({}), 'plan', 'nope').stderr).toContain('cdktf.out/stacks/nope/cdk.tf.json not found; run npm run synth first');
     const unknown = run(workdir({ test: s3 }), 'destroy', 'test');
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown mode destroy; use validate, plan or apply');
+    expect(unknown.stderr).toContain('unknown mode destroy; use validate, plan, apply, plan-shard, apply-shard or report');
   });
 });

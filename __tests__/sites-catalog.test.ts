@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ConfigError, loadPlatformConfig, parsePlatformConfig, DEFAULT_CONFIG_FILE } from '../lib/config';
 import { catalogOptionsOf, DEFAULT_SITES_CATALOG_FILE, loadSitesCatalog, parseSitesCatalog } from '../lib/sites/catalog';
+import { synthPlatform } from './support/synth';
 
 /**
  * Every way a catalog entry can be wrong, one change to config/sites.yaml per
@@ -61,6 +62,31 @@ test('a site may set the user and group it runs as; without it the Website defau
   expect(catalog.sites[1].securityContext).toBeUndefined();
 });
 
+describe('a test image of its own', () => {
+  const released = 'docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine';
+  const candidate = 'docker.io/nginxinc/nginx-unprivileged:1.29.1-alpine';
+  /** The container images of every deployment of a synthesized stack. */
+  const imagesIn = (stack: any): string[] =>
+    Object.values<any>(stack.resource?.kubernetes_deployment_v1 ?? {}).flatMap((d) => d.spec.template.spec.container.map((c: any) => c.image));
+
+  test('runs on test only; production keeps image, and a site without one runs image on both', () => {
+    const catalog = parseSitesCatalog(withChange((c) => (c.sites[0].testImage = candidate)), 'sites.yaml', options);
+    expect(catalog.sites[0]).toMatchObject({ image: released, testImage: candidate });
+    const { json } = synthPlatform(loadPlatformConfig({}).config, catalog);
+    const deploymentOf = (stack: string, site: string) =>
+      Object.values<any>(json[stack].resource.kubernetes_deployment_v1).filter((d) => d.metadata.namespace === `site-${site}`);
+    expect(deploymentOf('test-sites-01', 'baeckerei-brunner').map((d) => d.spec.template.spec.container[0].image)).toEqual([candidate]);
+    expect(deploymentOf('production-sites-01', 'baeckerei-brunner').map((d) => d.spec.template.spec.container[0].image)).toEqual([released]);
+    // The candidate is nowhere else: not in production, not in any other site's deployment.
+    expect(JSON.stringify(json['production-sites-01'])).not.toContain(candidate);
+    expect(imagesIn(json['test-sites-01']).filter((image) => image === candidate)).toHaveLength(1);
+    // The other test sites run their one image.
+    const skischule = catalog.sites.find((site) => site.name === 'skischule-arosa')!;
+    expect(skischule.testImage).toBeUndefined();
+    expect(deploymentOf('test-sites-01', 'skischule-arosa').map((d) => d.spec.template.spec.container[0].image)).toEqual([skischule.image]);
+  });
+});
+
 describe('bad entries name the file, the field, the value and the fix', () => {
   test.each<[string, (c: any) => void, string]>([
     [
@@ -112,6 +138,36 @@ describe('bad entries name the file, the field, the value and the fix', () => {
       'an image from a registry outside the allow-list',
       (c) => (c.sites[1].image = 'registry.example.com/kanzlei:2.4.1'),
       'sites.yaml: sites[1].image: "registry.example.com/kanzlei:2.4.1": comes from registry.example.com, not an allowed registry; use one of guardrails.allowedRegistries (docker.io, quay.io, ghcr.io, registry.k8s.io) or add it there',
+    ],
+    [
+      'a test image tagged latest',
+      (c) => (c.sites[0].testImage = 'docker.io/nginxinc/nginx-unprivileged:latest'),
+      'sites.yaml: sites[0].testImage: "docker.io/nginxinc/nginx-unprivileged:latest": uses the mutable tag latest; pin a version tag or a digest',
+    ],
+    [
+      'a test image without tag or digest',
+      (c) => (c.sites[0].testImage = 'nginxinc/nginx-unprivileged'),
+      'sites.yaml: sites[0].testImage: "nginxinc/nginx-unprivileged": has no tag or digest; pin a version tag or a digest, e.g. docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine',
+    ],
+    [
+      'a test image from a registry outside the allow-list',
+      (c) => (c.sites[0].testImage = 'registry.example.com/bakery:1.0.0'),
+      'sites.yaml: sites[0].testImage: "registry.example.com/bakery:1.0.0": comes from registry.example.com, not an allowed registry; use one of guardrails.allowedRegistries (docker.io, quay.io, ghcr.io, registry.k8s.io) or add it there',
+    ],
+    [
+      'a test image with a malformed digest',
+      (c) => (c.sites[0].testImage = 'docker.io/nginxinc/nginx-unprivileged@sha256:abc'),
+      'sites.yaml: sites[0].testImage: "docker.io/nginxinc/nginx-unprivileged@sha256:abc": has a malformed digest; write @sha256: followed by 64 hex digits',
+    ],
+    [
+      'an empty test image',
+      (c) => (c.sites[0].testImage = ''),
+      'sites.yaml: sites[0].testImage: "": is empty; must name a container image, or be left out to run image on test too',
+    ],
+    [
+      'a test image on a site that does not run on test',
+      (c) => (c.sites[1].testImage = 'ghcr.io/alpenweb-agentur/kanzlei-meier-partner:2.5.0'),
+      'sites.yaml: sites[1].testImage: "ghcr.io/alpenweb-agentur/kanzlei-meier-partner:2.5.0": is set but the site does not run on test (environments: production); add test to environments, or remove testImage',
     ],
     [
       'maxReplicas below two',

@@ -1,24 +1,60 @@
 /**
- * Writes .gitlab-ci.yml from the app's stacks (npm run pipeline). Run it after
- * adding or removing a stack; a test fails while the file is out of date.
+ * Writes the pipeline (npm run pipeline).
  *
- * The stacks are those of the default config and sites catalog, whatever
+ *   npm run pipeline                       .gitlab-ci.yml from the app's stacks; run it after adding or
+ *                                          removing a stack; a test fails while the file is out of date
+ *   npm run pipeline -- --sites cdktf.out  the sites pipelines of the stacks synthesized there (the synth
+ *                                          job runs it): <outdir>/ci/sites-<env>.yml, one plan and one
+ *                                          apply job per shard, and each shard's applied-digest root
+ *
+ * .gitlab-ci.yml is made from the default config and sites catalog, whatever
  * PLATFORM_CONFIG and SITES_CATALOG say here: the file is committed, and the
- * test that checks it builds the same app.
+ * test that checks it builds the same app. The sites pipelines are made from
+ * the synthesized manifest, so they have the shards of the catalog CI uses.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'cdktf';
-import { loadPlatformConfig } from '../lib/config';
-import { pipelineStacks, renderGitlabPipeline } from '../lib/delivery/gitlab-ci';
-import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
-import { buildPlatform } from '../stacks';
+import { SITE_ENVIRONMENTS } from '../lib/sites/catalog';
+import { appliedRecordDir, appliedRecordRoot, renderSitesPipeline, sitesPipelineFile, sitesShardsOf } from '../lib/delivery/gitlab-ci';
 
-const { config } = loadPlatformConfig({});
-const { catalog } = loadSitesCatalog(catalogOptionsOf(config), {});
-// Nothing is synthesized: the app is only built to list its stacks.
-const app = new App({ stackTraces: false, outdir: path.join(require('node:os').tmpdir(), 'pipeline-unused') });
-buildPlatform(app, config, catalog);
-const file = path.join(__dirname, '..', '.gitlab-ci.yml');
-writeFileSync(file, renderGitlabPipeline(pipelineStacks(app)));
-console.log(`wrote ${path.relative(process.cwd(), file)}`);
+function writeSitesPipelines(outdir: string): void {
+  const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+  const shards = sitesShardsOf(manifest);
+  for (const environment of SITE_ENVIRONMENTS) {
+    const file = path.join(outdir, sitesPipelineFile(environment));
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, renderSitesPipeline(environment, shards[environment]));
+    for (const stack of shards[environment]) {
+      const json = JSON.parse(readFileSync(path.join(outdir, manifest.stacks[stack].synthesizedStackPath), 'utf8'));
+      const dir = path.join(outdir, appliedRecordDir(stack));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'main.tf.json'), `${JSON.stringify(appliedRecordRoot(json, stack), null, 2)}\n`);
+    }
+    console.log(`wrote ${path.relative(process.cwd(), file)} (${shards[environment].length} shards)`);
+  }
+}
+
+function writeParentPipeline(): void {
+  // Loaded here only: the sites mode runs in the synth job and needs no app.
+  const { App } = require('cdktf') as typeof import('cdktf');
+  const { loadPlatformConfig } = require('../lib/config') as typeof import('../lib/config');
+  const { pipelineStacks, renderGitlabPipeline } = require('../lib/delivery/gitlab-ci') as typeof import('../lib/delivery/gitlab-ci');
+  const { catalogOptionsOf, loadSitesCatalog } = require('../lib/sites/catalog') as typeof import('../lib/sites/catalog');
+  const { buildPlatform } = require('../stacks') as typeof import('../stacks');
+  const { config } = loadPlatformConfig({});
+  const { catalog } = loadSitesCatalog(catalogOptionsOf(config), {});
+  // Nothing is synthesized: the app is only built to list its stacks.
+  const app = new App({ stackTraces: false, outdir: path.join(require('node:os').tmpdir(), 'pipeline-unused') });
+  buildPlatform(app, config, catalog);
+  const file = path.join(__dirname, '..', '.gitlab-ci.yml');
+  writeFileSync(file, renderGitlabPipeline(pipelineStacks(app)));
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+const args = process.argv.slice(2);
+if (args.length === 0) writeParentPipeline();
+else if (args[0] === '--sites' && args.length === 2) writeSitesPipelines(args[1]);
+else {
+  console.error(`generate-pipeline: unknown arguments ${args.join(' ')}; use no argument (.gitlab-ci.yml) or --sites <outdir>`);
+  process.exit(2);
+}

@@ -22,8 +22,27 @@ export interface PlatformStacks {
 /** A catalog without sites: the cluster stacks alone. */
 export const NO_SITES: SitesCatalog = { sitesPerShard: 200, testDomain: 'test.webhost.ch', highestSiteIdEver: 0, retiredShards: [], sites: [] };
 
+export interface BuildOptions {
+  /**
+   * Build only these sites shards (by stack name); the clusters and platform
+   * layers are always built, as the shards read them and a cluster stack's
+   * outputs are those its platform layer reads.
+   * @default - every shard of the catalog
+   */
+  readonly onlyShards?: readonly string[];
+}
+
+/** The names of the stacks buildPlatform adds for this catalog, in the order it adds them. */
+export function platformStackNames(catalog: SitesCatalog = NO_SITES): string[] {
+  return [
+    ...ENVIRONMENT_NAMES,
+    ...ENVIRONMENT_NAMES.map((environment) => `${environment}-platform`),
+    ...SITE_ENVIRONMENTS.flatMap((environment) => shardsOf(catalog, environment).map((shard) => shard.stackName)),
+  ];
+}
+
 /** Adds every stack of the platform to the app: the clusters, their platform layers, then the sites shards of the catalog. */
-export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCatalog = NO_SITES): PlatformStacks {
+export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCatalog = NO_SITES, options: BuildOptions = {}): PlatformStacks {
   const clusters = Object.fromEntries(
     ENVIRONMENT_NAMES.map((environment) => [
       environment,
@@ -40,6 +59,7 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
   const sites: Record<string, SitesStack> = {};
   for (const environment of SITE_ENVIRONMENTS) {
     for (const shard of shardsOf(catalog, environment)) {
+      if (options.onlyShards !== undefined && !options.onlyShards.includes(shard.stackName)) continue;
       sites[shard.stackName] = new SitesStack(app, shard.stackName, {
         state: config.state,
         cloud: config.cloud,

@@ -1,7 +1,9 @@
+import { posix } from 'node:path';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/environments';
+import { SITE_ENVIRONMENTS, type SiteEnvironment } from '../sites/catalog';
 
 /**
  * Images of the pipeline, pinned by exact tag.
@@ -25,6 +27,37 @@ export const MANUAL_APPLY: readonly EnvironmentName[] = ['tools', 'production'];
 /** The saved plan of a stack, next to its JSON: written by the plan job, applied by the apply job. */
 export function planFile(stack: string): string {
   return `${stack}.tfplan`;
+}
+
+/**
+ * Left by a sites shard's plan job instead of a plan when nothing that makes
+ * its plan changed since its last successful apply (scripts/ci/tofu-stacks.sh
+ * plan-shard); its apply job then applies nothing.
+ */
+export function unchangedFile(stack: string): string {
+  return `${stack}.unchanged`;
+}
+
+/** A sites shard (`production-sites-07`): planned and applied by its own jobs, in its environment's sites pipeline. */
+export function isSitesShard(stack: string): boolean {
+  return /^[a-z]+-sites-\d+$/.test(stack);
+}
+
+/** Where the synth job writes what the sites pipelines need, inside the output directory. */
+export const SITES_CI_DIR = 'ci';
+
+/** The child pipeline of an environment's sites shards, relative to the output directory. */
+export function sitesPipelineFile(environment: SiteEnvironment): string {
+  return `${SITES_CI_DIR}/sites-${environment}.yml`;
+}
+
+/**
+ * The small OpenTofu root that keeps a shard's applied digest, relative to the
+ * output directory: its state sits next to the shard's own
+ * (`<key>.applied.tfstate`) and is written only after a successful apply.
+ */
+export function appliedRecordDir(stack: string): string {
+  return `${SITES_CI_DIR}/applied/${stack}`;
 }
 
 /** The CI variables the pipeline expects, documented in the file's header. */
@@ -111,7 +144,7 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
   const tofu = (mode: 'validate' | 'plan' | 'apply', stacks: readonly string[]) => `sh ${TOFU_STACKS_SCRIPT} ${mode} ${stacks.join(' ')}`;
   const tofuJob = (extra: Job): Job => ({ extends: '.tofu', ...extra });
   const pipeline: Record<string, unknown> = {
-    stages: ['test', 'synth', 'validate', 'plan', 'apply'],
+    stages: ['test', 'synth', 'validate', 'plan', 'apply', 'sites'],
     workflow: {
       // Merge request pipelines, and branch pipelines except for a branch with an
       // open merge request (which would run the same jobs twice).
@@ -121,20 +154,7 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
         { if: '$CI_COMMIT_BRANCH' },
       ],
     },
-    variables: {
-      OS_AUTH_TYPE: 'v3applicationcredential',
-      CHECKPOINT_DISABLE: '1',
-      TF_IN_AUTOMATION: '1',
-      TF_INPUT: '0',
-      TF_PLUGIN_CACHE_DIR: '$CI_PROJECT_DIR/.tofu-plugins',
-      // Without it tofu ignores the cache for a provider the lock file does not
-      // list yet, which is every provider here (cdktf.out is synthesized, its lock
-      // files are not committed). The plan job's lock file, which the apply job
-      // reuses, then holds the hash of this platform's package only: plan and
-      // apply run in the same image.
-      TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: 'true',
-      npm_config_cache: '$CI_PROJECT_DIR/.npm',
-    },
+    variables: { ...commonVariables(), npm_config_cache: '$CI_PROJECT_DIR/.npm' },
     '.node': {
       image: PIPELINE_IMAGES.node,
       cache: { key: { files: ['package-lock.json'] }, paths: ['.npm/'] },
@@ -160,7 +180,8 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
     synth: {
       extends: '.node',
       stage: 'synth',
-      script: ['npm run synth'],
+      // The sites pipelines come from the stacks synthesized here, from the config and catalog CI uses.
+      script: ['npm run synth', `npm run pipeline -- --sites cdktf.out`],
       artifacts: { paths: ['cdktf.out/'], expire_in: '1 week' },
     },
     validate: tofuJob({
@@ -170,7 +191,8 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
     }),
   };
   for (const environment of ENVIRONMENT_NAMES) {
-    const stacks = byEnvironment[environment].map((s) => s.name);
+    // The shards have jobs of their own, in the environment's sites pipeline.
+    const stacks = byEnvironment[environment].map((s) => s.name).filter((s) => !isSitesShard(s));
     if (stacks.length === 0) continue;
     const manual = MANUAL_APPLY.includes(environment);
     pipeline[`plan:${environment}`] = tofuJob({
@@ -197,7 +219,158 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       script: [tofu('apply', stacks)],
     });
   }
+  for (const environment of SITE_ENVIRONMENTS) {
+    // After the environment's cluster and platform applies: the shards read the platform's state.
+    pipeline[`sites:${environment}`] = {
+      stage: 'sites',
+      needs: ['synth', `apply:${environment}`],
+      rules: [{ if: ON_DEFAULT_BRANCH }],
+      // The child's jobs fetch cdktf.out from this pipeline's synth job.
+      variables: { PARENT_PIPELINE_ID: '$CI_PIPELINE_ID' },
+      // forward: a schedule's SITES_PLAN_ALL=1 (a pipeline variable) reaches the shards' jobs.
+      trigger: {
+        include: [{ artifact: `cdktf.out/${sitesPipelineFile(environment)}`, job: 'synth' }],
+        strategy: 'depend',
+        forward: { yaml_variables: true, pipeline_variables: true },
+      },
+    };
+  }
   return pipeline;
+}
+
+/** The global variables and the tofu template, the same in the parent and the sites pipelines. */
+function commonVariables(): Record<string, string> {
+  return {
+    OS_AUTH_TYPE: 'v3applicationcredential',
+    CHECKPOINT_DISABLE: '1',
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    TF_PLUGIN_CACHE_DIR: '$CI_PROJECT_DIR/.tofu-plugins',
+    // Without it tofu ignores the cache for a provider the lock file does not
+    // list yet, which is every provider here (cdktf.out is synthesized, its lock
+    // files are not committed). The plan job's lock file, which the apply job
+    // reuses, then holds the hash of this platform's package only: plan and
+    // apply run in the same image.
+    TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: 'true',
+  };
+}
+
+/**
+ * The sites shards of each site environment, from the app's manifest
+ * (`cdktf.out/manifest.json`), by name. Each must read its environment's
+ * cluster and platform stacks: its jobs run after their applies.
+ */
+export function sitesShardsOf(manifest: { readonly stacks: Readonly<Record<string, { readonly dependencies: readonly string[] }>> }): Record<SiteEnvironment, string[]> {
+  const shards = Object.fromEntries(SITE_ENVIRONMENTS.map((e) => [e, [] as string[]])) as Record<SiteEnvironment, string[]>;
+  for (const [name, entry] of Object.entries(manifest.stacks)) {
+    if (!isSitesShard(name)) continue;
+    const environment = SITE_ENVIRONMENTS.find((e) => name.startsWith(`${e}-sites-`));
+    if (environment === undefined) throw new Error(`stack ${name}: a sites shard of no site environment (${SITE_ENVIRONMENTS.join(', ')}); no sites pipeline would plan it`);
+    const missing = [environment, `${environment}-platform`].filter((d) => !entry.dependencies.includes(d));
+    if (missing.length > 0) {
+      throw new Error(`stack ${name}: does not depend on ${missing.join(' and ')}; a shard's jobs run after its cluster and platform applies, so it must read them`);
+    }
+    shards[environment].push(name);
+  }
+  for (const environment of SITE_ENVIRONMENTS) shards[environment].sort();
+  return shards;
+}
+
+/**
+ * The child pipeline of one environment's sites shards: per shard a plan job
+ * and an apply job that needs only that plan, so shards run in parallel and a
+ * failed one blocks no other; a last job lists what became of each shard and
+ * fails when one did. Triggered by the parent's `sites:<env>` job, after the
+ * environment's cluster and platform applies.
+ */
+export function sitesPipeline(environment: SiteEnvironment, shards: readonly string[]): Record<string, unknown> {
+  const manual = MANUAL_APPLY.includes(environment);
+  // A new object each time: YAML would otherwise write one object used twice as an anchor and alias.
+  const synth = () => ({ pipeline: '$PARENT_PIPELINE_ID', job: 'synth' });
+  const pipeline: Record<string, unknown> = {
+    stages: ['plan', 'apply', 'report'],
+    variables: commonVariables(),
+    '.tofu': {
+      image: { name: PIPELINE_IMAGES.tofu, entrypoint: [''] },
+      cache: { key: 'tofu-providers', paths: ['.tofu-plugins/'] },
+      before_script: ['mkdir -p "$TF_PLUGIN_CACHE_DIR"', 'tofu version'],
+    },
+  };
+  if (shards.length === 0) {
+    // A pipeline needs one job; this environment has no shard in the catalog CI synthesized.
+    pipeline['no-shards'] = { extends: '.tofu', stage: 'report', script: [`echo "no sites shard of ${environment} is synthesized"`] };
+    return pipeline;
+  }
+  const result = (stack: string, step: 'plan' | 'apply') => `cdktf.out/${SITES_CI_DIR}/result/${stack}.${step}`;
+  for (const stack of shards) {
+    const dir = `cdktf.out/stacks/${stack}`;
+    pipeline[`plan:${stack}`] = {
+      extends: '.tofu',
+      stage: 'plan',
+      needs: [synth()],
+      // One shard's jobs at a time across pipelines; the shards among themselves in parallel.
+      resource_group: stack,
+      environment: { name: environment, action: 'prepare' },
+      rules: [{ if: ON_DEFAULT_BRANCH }],
+      script: [`sh ${TOFU_STACKS_SCRIPT} plan-shard ${stack}`],
+      artifacts: {
+        // The plan is encrypted with the state key (lib/state/backend.ts). The result also when the job failed.
+        when: 'always',
+        paths: [`${dir}/${planFile(stack)}`, `${dir}/${stack}.inputs`, `${dir}/${unchangedFile(stack)}`, `${dir}/.terraform.lock.hcl`, result(stack, 'plan')],
+        expire_in: '1 week',
+      },
+    };
+    pipeline[`apply:${stack}`] = {
+      extends: '.tofu',
+      stage: 'apply',
+      needs: [synth(), `plan:${stack}`],
+      resource_group: stack,
+      environment: { name: environment },
+      interruptible: false,
+      rules: [manual ? { if: ON_DEFAULT_BRANCH, when: 'manual' } : { if: ON_DEFAULT_BRANCH, when: 'on_success' }],
+      script: [`sh ${TOFU_STACKS_SCRIPT} apply-shard ${stack}`],
+      artifacts: { when: 'always', paths: [result(stack, 'apply')], expire_in: '1 week' },
+    };
+  }
+  pipeline[`report:${environment}-sites`] = {
+    extends: '.tofu',
+    stage: 'report',
+    // After every plan and apply, failed or not run; only the result files are read.
+    rules: [{ if: ON_DEFAULT_BRANCH, when: 'always' }],
+    script: [`sh ${TOFU_STACKS_SCRIPT} report ${shards.join(' ')}`],
+  };
+  return pipeline;
+}
+
+/** A sites pipeline as YAML text. */
+export function renderSitesPipeline(environment: SiteEnvironment, shards: readonly string[]): string {
+  return `# Generated by the synth job (npm run pipeline -- --sites cdktf.out) from the synthesized stacks: the ${environment} sites shards.\n${stringify(sitesPipeline(environment, shards), { lineWidth: 0 })}`;
+}
+
+/**
+ * The OpenTofu root keeping a shard's applied digest: the shard's backend
+ * (its state key or path with `.applied` before `.tfstate`) and state
+ * encryption, one variable, one output, no provider. Its apply only writes
+ * the digest into its state.
+ */
+export function appliedRecordRoot(stackJson: { terraform: Record<string, any>; variable?: Record<string, unknown> }, stack: string): Record<string, unknown> {
+  const backend = structuredClone(stackJson.terraform.backend) as Record<string, Record<string, unknown>>;
+  const [kind] = Object.keys(backend);
+  const field = kind === 's3' ? 'key' : kind === 'local' ? 'path' : undefined;
+  const location = field === undefined ? undefined : backend[kind][field];
+  if (typeof location !== 'string' || !location.endsWith('.tfstate')) {
+    throw new Error(`stack ${stack}: backend ${kind} without a .tfstate key or path; the applied digest is kept next to the state`);
+  }
+  const applied = location.replace(/\.tfstate$/, '.applied.tfstate');
+  // A local path is relative to the folder tofu runs in: the record's, not the stack's.
+  backend[kind][field!] =
+    kind === 'local' && !posix.isAbsolute(applied) ? posix.normalize(posix.join(posix.relative(appliedRecordDir(stack), `stacks/${stack}`), applied)) : applied;
+  const passphrases = Object.fromEntries(Object.entries(stackJson.variable ?? {}).filter(([name]) => name.startsWith('state_encryption_passphrase')));
+  return {
+    terraform: { backend, ...(stackJson.terraform.encryption ? { encryption: stackJson.terraform.encryption } : {}) },
+    variable: { ...passphrases, applied_digest: { type: 'string', description: `Digest of what made ${stack}'s last successful apply.` } },
+    output: { applied_digest: { value: '${var.applied_digest}' } },
+  };
 }
 
 /** The whole `.gitlab-ci.yml` text: a header naming the generator and the CI variables, then the pipeline. */
@@ -213,6 +386,8 @@ export function renderGitlabPipeline(byEnvironment: Record<EnvironmentName, Pipe
     '#   PLATFORM_CONFIG, SITES_CATALOG                optional: your config files (default: the embedded ones);',
     '#                                                they must give the stacks this file was generated from',
     '#                                                (scripts/ci/tofu-stacks.sh stops on a stack no job covers)',
+    '#   SITES_PLAN_ALL                               optional, e.g. on a nightly schedule: 1 plans every sites shard,',
+    '#                                                changed or not, to find drift (README, CI pipeline)',
     '#',
     '# Plan and apply need the s3 state backend (state.backend: s3): a local state',
     '# would be lost with the job. Protect the default branch and the environments',

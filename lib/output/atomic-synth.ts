@@ -1,6 +1,6 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { App } from 'cdktf';
+import { Manifest, type App, type IManifest } from 'cdktf';
 import { assertGuardrails } from '../aspects/guardrails';
 import { OutputScanError, scanSynthesizedOutput } from './secret-scan';
 
@@ -18,6 +18,14 @@ export interface AtomicSynthOptions {
    * @default - nothing is told
    */
   readonly onStaleStack?: (stack: string) => void;
+  /**
+   * Write only these stacks: their folders and their manifest entries are
+   * replaced, every other folder and entry of the old output is kept as it
+   * was (a stack no longer in the app included). The app must have them; it
+   * may have others (the stacks they read), which are checked but not written.
+   * @default - every stack of the app; folders of stacks it lacks are removed
+   */
+  readonly stacks?: readonly string[];
 }
 
 /**
@@ -45,9 +53,10 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
     }
     assertGuardrails(app);
     app.synth();
+    if (options.stacks !== undefined) keepOnly(staging, finalDir, options.stacks);
     const findings = scanSynthesizedOutput(staging, shown);
     if (findings.length > 0) throw new OutputScanError(findings);
-    swapInto(staging, finalDir, options.onStaleStack ?? (() => undefined));
+    swapInto(staging, finalDir, options.onStaleStack ?? (() => undefined), options.stacks);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
@@ -55,8 +64,38 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
   return finalDir;
 }
 
-/** Renames `staging` to `finalDir`, replacing what was there; puts the old one back if that fails. */
-function swapInto(staging: string, finalDir: string, onStaleStack: (stack: string) => void): void {
+/**
+ * Reduces a synthesized output to the stacks selected: the other folders go,
+ * and its manifest becomes the old output's (when there is one) with the
+ * selected stacks' entries put in, written as cdktf writes it.
+ */
+function keepOnly(staging: string, finalDir: string, selected: readonly string[]): void {
+  const stacksDir = path.join(staging, Manifest.stacksFolder);
+  const fresh = readManifest(staging)!;
+  for (const stack of selected) {
+    if (fresh.stacks[stack] === undefined || !isDirectory(path.join(stacksDir, stack))) {
+      throw new Error(`synthesizeAtomically: the app has no stack ${stack} to write; build must add every stack selected`);
+    }
+  }
+  const keep = new Set(selected);
+  for (const entry of readdirSync(stacksDir)) if (!keep.has(entry)) rmSync(path.join(stacksDir, entry), { recursive: true, force: true });
+  const manifest = new Manifest(fresh.version, staging, false);
+  Object.assign(manifest.stacks, readManifest(finalDir)?.stacks ?? {});
+  for (const stack of selected) manifest.stacks[stack] = fresh.stacks[stack];
+  manifest.writeToFile();
+}
+
+function readManifest(dir: string): IManifest | undefined {
+  const file = path.join(dir, Manifest.fileName);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as IManifest) : undefined;
+}
+
+/**
+ * Renames `staging` to `finalDir`, replacing what was there; puts the old one
+ * back if that fails. With `selected`, the old output's other stack folders
+ * are moved into the new one whole.
+ */
+function swapInto(staging: string, finalDir: string, onStaleStack: (stack: string) => void, selected?: readonly string[]): void {
   const old = `${path.join(path.dirname(finalDir), `.${path.basename(finalDir)}.old-`)}${process.pid}-${Date.now()}`;
   let moved = false;
   try {
@@ -72,7 +111,7 @@ function swapInto(staging: string, finalDir: string, onStaleStack: (stack: strin
     throw err;
   }
   if (moved) {
-    const stale = carryOver(old, finalDir);
+    const stale = carryOver(old, finalDir, selected !== undefined);
     rmSync(old, { recursive: true, force: true });
     stale.forEach(onStaleStack);
   }
@@ -89,9 +128,12 @@ function swapInto(staging: string, finalDir: string, onStaleStack: (stack: strin
  * to keep or even recreate what the app no longer has. A stack's state is
  * never in its folder (`state/` or object storage), so nothing of it is lost.
  *
+ * When only some stacks were synthesized (`partial`), the folders of the
+ * others are not stale: they are moved over whole, as they were.
+ *
  * @returns the names of the stacks left behind
  */
-function carryOver(oldDir: string, newDir: string): string[] {
+function carryOver(oldDir: string, newDir: string, partial: boolean): string[] {
   moveMissing(oldDir, newDir, new Set(['stacks']));
   const oldStacks = path.join(oldDir, 'stacks');
   const newStacks = path.join(newDir, 'stacks');
@@ -102,7 +144,8 @@ function carryOver(oldDir: string, newDir: string): string[] {
     const to = path.join(newStacks, stack);
     if (isDirectory(to)) {
       if (isDirectory(from)) moveMissing(from, to);
-    } else if (isDirectory(from)) stale.push(stack);
+    } else if (partial) renameSync(from, to);
+    else if (isDirectory(from)) stale.push(stack);
   }
   return stale;
 }

@@ -160,7 +160,15 @@ const SiteSchema = z
           'the most names Let’s Encrypt puts on one certificate (each site gets one)',
       })
       .describe('Production host names; TLS certificates come from Let’s Encrypt through cert-manager.'),
-    image: z.string().min(1, { error: 'must name a container image' }).describe('Pinned image: registry/repository:tag or @sha256 digest.'),
+    image: z
+      .string()
+      .min(1, { error: 'must name a container image' })
+      .describe('Pinned image: registry/repository:tag or @sha256 digest. Production runs it, and test unless testImage names another.'),
+    testImage: z
+      .string()
+      .min(1, { error: 'must name a container image, or be left out to run image on test too' })
+      .optional()
+      .describe('Pinned image test runs instead of image, to try a new version there first. Default: image. Same rules as image.'),
     port: z
       .number()
       .int(wholeNumber)
@@ -465,6 +473,16 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions, ctx:
       } else hosts.set(host, `sites[${index}] (${nameOf(index)})`);
     }
     if (valid('image')) problems.push(...imageProblems(site.image, options).map((message) => ({ at: at('image'), message })));
+    if (site.testImage !== undefined && valid('testImage')) {
+      problems.push(...imageProblems(site.testImage, options).map((message) => ({ at: at('testImage'), message })));
+      // An image no environment runs would look tried on test when it is not.
+      if (valid('environments') && !site.environments.includes('test')) {
+        problems.push({
+          at: at('testImage'),
+          message: `is set but the site does not run on test (environments: ${site.environments.join(', ')}); add test to environments, or remove testImage`,
+        });
+      }
+    }
   });
   return problems;
 }

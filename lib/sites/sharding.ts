@@ -22,13 +22,19 @@ export function shardStackName(environment: SiteEnvironment, shard: number): str
   return `${environment}-sites-${String(shard).padStart(2, '0')}`;
 }
 
+/** The image a site runs in an environment: test's own when the catalog names one (testImage), else production's. */
+export function imageOf(site: Pick<SiteSpec, 'image' | 'testImage'>, environment: SiteEnvironment): string {
+  return environment === 'test' && site.testImage !== undefined ? site.testImage : site.image;
+}
+
 /** One sites stack to build: its name and its sites, by ascending id. */
 export interface Shard {
   readonly environment: SiteEnvironment;
   readonly number: number;
   readonly stackName: string;
   /**
-   * Its sites, by ascending id. Empty for a shard whose sites were all removed
+   * Its sites, by ascending id, each as it runs in this environment: its
+   * `image` is the environment's ({@link imageOf}). Empty for a shard whose sites were all removed
    * (or that never had one in this environment): it is still synthesized, with
    * its backend, provider and remote state but no resources, so that its plan
    * destroys whatever its state holds.
@@ -55,7 +61,8 @@ export function shardsOf(catalog: ShardedCatalog, environment: SiteEnvironment):
   for (let n = 1; n <= count; n++) byNumber.set(n, []);
   for (const site of catalog.sites) {
     if (!site.environments.includes(environment)) continue;
-    byNumber.get(shardNumberOf(site.id, catalog.sitesPerShard))!.push(site);
+    const image = imageOf(site, environment);
+    byNumber.get(shardNumberOf(site.id, catalog.sitesPerShard))!.push(image === site.image ? site : { ...site, image });
   }
   const retired = new Set(catalog.retiredShards);
   return [...byNumber.entries()]
