@@ -17,9 +17,23 @@ import { FLAVOR_PATTERN, type AgentPoolConfig } from '../config';
 
 /** Pinned releases whose CRDs the objects are checked against (Go modules; see scripts/check-cluster-api.sh). */
 export const CLUSTER_API = {
-  core: { module: 'sigs.k8s.io/cluster-api', version: 'v1.13.6' },
+  /** Its release image: registry.k8s.io/cluster-api (the Makefile's PROD_REGISTRY), named cluster-api-controller in config/default. */
+  core: { module: 'sigs.k8s.io/cluster-api', version: 'v1.13.6', image: 'registry.k8s.io/cluster-api/cluster-api-controller:v1.13.6' },
   /** Not in sum.golang.org (404): fetched with GONOSUMDB and checked against this hash instead. */
-  openstack: { module: 'sigs.k8s.io/cluster-api-provider-openstack', version: 'v0.13.0', sum: 'h1:iZN/qJhDZas74Mo/zM1tz038niv68e1g5wYCQJ5yczo=' },
+  openstack: {
+    module: 'sigs.k8s.io/cluster-api-provider-openstack',
+    version: 'v0.13.0',
+    sum: 'h1:iZN/qJhDZas74Mo/zM1tz038niv68e1g5wYCQJ5yczo=',
+    /** registry.k8s.io/capi-openstack (PROD_REGISTRY of its Makefile), named capi-openstack-controller in config/default. */
+    image: 'registry.k8s.io/capi-openstack/capi-openstack-controller:v0.13.0',
+  },
+  /**
+   * OpenStack Resource Controller at the version CAPO v0.13.0's go.mod requires.
+   * CAPO's server controller watches ORC `Image` objects, so it does not start
+   * without their CRD; with images given by id (as here) it never creates one,
+   * so only that CRD is installed, not ORC's controller. Not in sum.golang.org either.
+   */
+  orc: { module: 'github.com/k-orc/openstack-resource-controller/v2', version: 'v2.2.0', sum: 'h1:/1gs5b799BfYHPksxLaAY/DdWg7usn4ogFJEm01GU+Y=' },
 } as const;
 
 /** Annotations of the cluster-autoscaler's clusterapi provider (its README in kubernetes/autoscaler). */
