@@ -4,6 +4,7 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
 import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
+import { ClusterApiCloudAccess } from '../lib/platform/cluster-api-cloud';
 import { Rke2Cluster } from '../lib/rke2/rke2-cluster';
 import { configureState } from '../lib/state/backend';
 
@@ -23,6 +24,8 @@ export interface ClusterStackProps {
 export class ClusterStack extends TerraformStack {
   readonly environment: EnvironmentName;
   readonly cluster: Rke2Cluster;
+  /** Only where an agent pool autoscales. */
+  readonly clusterApi?: ClusterApiCloudAccess;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
@@ -40,5 +43,9 @@ export class ClusterStack extends TerraformStack {
       tags: [`platform=${props.platformName}`, `environment=${props.environment}`],
     });
     this.cluster.addOutputs(this);
+    if (Object.keys(this.cluster.autoscaledPools).length > 0) {
+      this.clusterApi = new ClusterApiCloudAccess(this, 'ClusterApi', { name: `${props.platformName}-${props.environment}`, cluster: this.cluster });
+      this.clusterApi.addOutputs(this);
+    }
   }
 }

@@ -6,10 +6,9 @@ import { FLAVOR_PATTERN, type AgentPoolConfig } from '../config';
  * with the OpenStack provider (CAPO), scaled by the upstream cluster-autoscaler
  * with `--cloud-provider=clusterapi`.
  *
- * Not deployed by this version: the platform stacks do not install CAPI, CAPO
- * or the cluster-autoscaler yet, and nothing calls this outside the tests and
- * scripts/check-cluster-api.sh, which validates the objects against the CRDs
- * of the pinned modules. What it fixes now is the shape: everything CAPO would
+ * Deployed by the platform stack of an environment with an autoscaled pool
+ * (lib/platform/node-autoscaling.ts) and validated against the CRDs of the
+ * pinned modules by scripts/check-cluster-api.sh. Everything CAPO would
  * otherwise create (network, subnets, security groups, load balancer, bastion)
  * is the cluster stack's and named by id, and each autoscaled pool's machines
  * are its Terraform agents' twins.
@@ -72,19 +71,41 @@ export interface AutoscaledPoolInput {
   readonly userData: string;
 }
 
-type K8sObject = { apiVersion: string; kind: string; metadata: Record<string, unknown>; [key: string]: unknown };
+export type K8sObject = { apiVersion: string; kind: string; metadata: Record<string, unknown>; [key: string]: unknown };
 
 const INFRA_GROUP = 'infrastructure.cluster.x-k8s.io';
 const CLOUD_NAME = 'openstack';
 const API_PORT = 6443;
 
+/** The bootstrap data Secret of an autoscaled pool's machines (see {@link bootstrapSecrets}). */
+export function bootstrapSecretName(clusterName: string, poolName: string): string {
+  return `${clusterName}-${poolName}-bootstrap`;
+}
+
+/**
+ * Per autoscaled pool, the bootstrap data Secret its MachineDeployment names:
+ * the very user data of the pool's Terraform agents (it holds the agent join
+ * token, so the platform stack makes it a kubernetes_secret_v1, never part of
+ * a Helm release's values).
+ */
+export function bootstrapSecrets(input: Pick<ClusterApiInput, 'namespace' | 'clusterName'>, pools: readonly AutoscaledPoolInput[]): K8sObject[] {
+  return pools.map(({ pool, userData }) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: bootstrapSecretName(input.clusterName, pool.name), namespace: input.namespace, labels: { 'cluster.x-k8s.io/cluster-name': input.clusterName } },
+    type: 'cluster.x-k8s.io/secret',
+    stringData: { format: 'cloud-config', value: userData },
+  }));
+}
+
 /**
  * The Cluster and OpenStackCluster of a self-managed cluster, and per
- * autoscaled pool an OpenStackMachineTemplate, a MachineDeployment and its
- * bootstrap data Secret. The MachineDeployment covers the growth only (0 to
- * maxNodes - minNodes): OpenTofu makes the floor, which CAPI never adopts.
+ * autoscaled pool an OpenStackMachineTemplate and a MachineDeployment whose
+ * bootstrap data is the pool's Secret of {@link bootstrapSecrets}. The
+ * MachineDeployment covers the growth only (0 to maxNodes - minNodes):
+ * OpenTofu makes the floor, which CAPI never adopts.
  */
-export function clusterApiObjects(input: ClusterApiInput, pools: readonly AutoscaledPoolInput[]): K8sObject[] {
+export function clusterApiObjects(input: ClusterApiInput, pools: readonly Omit<AutoscaledPoolInput, 'userData'>[]): K8sObject[] {
   const identityRef = { name: input.identitySecretName, cloudName: CLOUD_NAME };
   const clusterLabel = { 'cluster.x-k8s.io/cluster-name': input.clusterName };
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: input.namespace, labels: { ...clusterLabel }, ...extra });
@@ -118,7 +139,7 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Autosc
     },
   ];
 
-  for (const { pool, serverGroupId, userData } of pools) {
+  for (const { pool, serverGroupId } of pools) {
     const match = FLAVOR_PATTERN.exec(pool.flavor);
     if (!match) throw new Error(`agent pool ${pool.name}: flavor ${JSON.stringify(pool.flavor)} is not an Infomaniak flavor name`);
     const { minNodes, maxNodes } = pool.autoscaling;
@@ -126,13 +147,6 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Autosc
     const poolLabel = { ...clusterLabel, 'platform.webhost.ch/pool': pool.name };
     const labels = Object.entries(pool.labels).map(([k, v]) => `${k}=${v}`);
     objects.push(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: meta(`${name}-bootstrap`),
-        type: 'cluster.x-k8s.io/secret',
-        stringData: { format: 'cloud-config', value: userData },
-      },
       {
         apiVersion: `${INFRA_GROUP}/v1beta1`,
         kind: 'OpenStackMachineTemplate',
@@ -187,7 +201,7 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Autosc
             metadata: { labels: poolLabel },
             spec: {
               clusterName: input.clusterName,
-              bootstrap: { dataSecretName: `${name}-bootstrap` },
+              bootstrap: { dataSecretName: bootstrapSecretName(input.clusterName, pool.name) },
               infrastructureRef: { apiGroup: INFRA_GROUP, kind: 'OpenStackMachineTemplate', name },
               // No nodeDrainTimeoutSeconds: CAPI's drain (after the autoscaler's own, both by
               // evictions) then waits for PodDisruptionBudgets however long, never forcing a node out.
