@@ -23,6 +23,9 @@ export interface ClusterStackProps {
  */
 export class ClusterStack extends TerraformStack {
   readonly environment: EnvironmentName;
+  /** `<platform>-<environment>`: the prefix of the resource names, the cluster's name in Cluster API. */
+  readonly clusterName: string;
+  readonly tags: readonly string[];
   readonly cluster: Rke2Cluster;
   /** Only where an agent pool autoscales. */
   readonly clusterApi?: ClusterApiCloudAccess;
@@ -36,15 +39,12 @@ export class ClusterStack extends TerraformStack {
     new TlsProvider(this, 'tls', {});
     new RandomProvider(this, 'random', {});
 
-    this.cluster = new Rke2Cluster(this, 'Cluster', {
-      name: `${props.platformName}-${props.environment}`,
-      cloud,
-      cluster,
-      tags: [`platform=${props.platformName}`, `environment=${props.environment}`],
-    });
+    this.clusterName = `${props.platformName}-${props.environment}`;
+    this.tags = [`platform=${props.platformName}`, `environment=${props.environment}`];
+    this.cluster = new Rke2Cluster(this, 'Cluster', { name: this.clusterName, cloud, cluster, tags: [...this.tags] });
     this.cluster.addOutputs(this);
     if (Object.keys(this.cluster.autoscaledPools).length > 0) {
-      this.clusterApi = new ClusterApiCloudAccess(this, 'ClusterApi', { name: `${props.platformName}-${props.environment}`, cluster: this.cluster });
+      this.clusterApi = new ClusterApiCloudAccess(this, 'ClusterApi', { name: this.clusterName, cluster: this.cluster });
       this.clusterApi.addOutputs(this);
     }
   }

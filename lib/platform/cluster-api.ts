@@ -125,7 +125,7 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Omit<A
       kind: 'OpenStackCluster',
       metadata: meta(input.clusterName),
       spec: {
-        identityRef,
+        identityRef: { ...identityRef },
         // Existing network and subnet, no managed security groups, no load balancer, no
         // floating IP, no bastion, no router: CAPO creates nothing of the cluster stack's.
         network: { id: input.networkId },
@@ -154,7 +154,7 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Omit<A
         spec: {
           template: {
             spec: {
-              identityRef,
+              identityRef: { ...identityRef },
               flavor: pool.flavor,
               image: { id: input.imageId },
               rootVolume: { sizeGiB: pool.bootVolume.sizeGiB, type: pool.bootVolume.type },
@@ -196,9 +196,9 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Omit<A
         spec: {
           clusterName: input.clusterName,
           // No replicas: the autoscaler owns them (CAPI starts the group at its min-size annotation).
-          selector: { matchLabels: poolLabel },
+          selector: { matchLabels: { ...poolLabel } },
           template: {
-            metadata: { labels: poolLabel },
+            metadata: { labels: { ...poolLabel } },
             spec: {
               clusterName: input.clusterName,
               bootstrap: { dataSecretName: bootstrapSecretName(input.clusterName, pool.name) },
