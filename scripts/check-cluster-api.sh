@@ -76,5 +76,30 @@ for pair in "cluster-api-core:core:${CAPI_VER#v}" "cluster-api-openstack:opensta
 done
 [[ $status == 0 ]] || exit 1
 
+# The two charts through real Helm (the version and build rule of scripts/render-charts.sh,
+# which CI runs first, so the binary is usually there): each must give exactly its files' documents
+# (helm template errors, a missing file or an object changed on the way fail).
+HELM_VERSION=$(sed -n 's/^HELM_VERSION=//p' scripts/render-charts.sh)
+helm=$tools/bin/helm
+if [[ ! -x $helm || $(cat "$tools/stamps/helm" 2>/dev/null) != "$HELM_VERSION" ]]; then
+  echo "[cluster-api] building helm $HELM_VERSION from its Go module"
+  GOBIN=$tools/bin GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  mkdir -p "$tools/stamps" && echo "$HELM_VERSION" >"$tools/stamps/helm"
+fi
+for chart in cluster-api-core cluster-api-openstack; do
+  "$helm" template "$chart" "charts/$chart" --namespace "$chart" >"$work/$chart.rendered.yaml"
+  node -e '
+    const { parseAllDocuments } = require("yaml");
+    const fs = require("fs");
+    const docs = (f) => parseAllDocuments(fs.readFileSync(f, "utf8")).map((d) => d.toJS()).filter(Boolean);
+    const [chart, rendered, ...files] = process.argv.slice(1);
+    // Helm orders the documents by kind (its install order): compare them keyed, not in sequence.
+    const keyed = (list) => list.map((d) => [`${d.kind}/${d.metadata.namespace ?? ""}/${d.metadata.name}`, JSON.stringify(d)]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const want = keyed(files.flatMap(docs)), got = keyed(docs(rendered));
+    if (JSON.stringify(got) !== JSON.stringify(want)) { console.error(`FAIL  helm template charts/${chart}: ${got.length} documents, the files hold ${want.length}`); process.exit(1); }
+    console.log(`ok    helm template charts/${chart}: ${got.length} documents, those of its files`);
+  ' "$chart" "$work/$chart.rendered.yaml" charts/$chart/files/*.yaml
+done
+
 npx tsx scripts/check-cluster-api.ts "$capi_dir" "$capo_dir"
 echo "check-cluster-api: $(node -e "console.log((Date.now()/1000-$start).toFixed(1))") s"
