@@ -48,6 +48,18 @@ test('CAPO creates nothing of the cluster stack: existing network and subnet, no
   expect(byKind('Cluster').spec.infrastructureRef).toEqual({ apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'OpenStackCluster', name: 'webhost-production' });
 });
 
+test('the control plane is one Cluster API does not manage: an ExternalControlPlane, initialized and externally managed', () => {
+  expect(byKind('Cluster').spec.controlPlaneRef).toEqual({ apiGroup: 'controlplane.platform.webhost.ch', kind: 'ExternalControlPlane', name: 'webhost-production' });
+  expect(byKind('ExternalControlPlane')).toMatchObject({
+    apiVersion: 'controlplane.platform.webhost.ch/v1alpha1',
+    metadata: { name: 'webhost-production', namespace: 'capi-system' },
+    spec: { controlPlaneEndpoint: { host: '10.20.0.5', port: 6443 } },
+    status: { initialization: { controlPlaneInitialized: true }, externalManagedControlPlane: true },
+  });
+  // No version: CAPI's MachineSet preflight checks compare versions only when the control plane states one.
+  expect(byKind('ExternalControlPlane').spec).not.toHaveProperty('version');
+});
+
 test("a machine is the pool's Terraform agent: flavor, image, boot volume, security group, server group, config drive, user data", () => {
   const machine = byKind('OpenStackMachineTemplate').spec.template.spec;
   expect(machine).toMatchObject({

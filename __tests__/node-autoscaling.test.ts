@@ -139,23 +139,35 @@ describe('platform stack', () => {
     expect(binding.subject).toEqual([{ kind: 'ServiceAccount', name: 'cluster-api-workload', namespace: 'cluster-api' }]);
   });
 
+  test("the ExternalControlPlane's CRD and the manager's access to it come after core Cluster API, before the objects", () => {
+    expect(release('cluster-api-external-control-plane').depends_on).toEqual([address('helm_release', 'NodeAutoscaling_Core_Release')]);
+    const [crd, role] = values('cluster-api-external-control-plane');
+    expect(crd.metadata).toEqual({ name: 'externalcontrolplanes.controlplane.platform.webhost.ch', labels: { 'cluster.x-k8s.io/v1beta2': 'v1alpha1' } });
+    // No status subresource: the status is written with the object, as nothing else writes it.
+    expect(crd.spec.versions[0]).not.toHaveProperty('subresources');
+    expect(role).toMatchObject({ kind: 'ClusterRole', metadata: { labels: { 'cluster.x-k8s.io/aggregate-to-manager': 'true' } } });
+    expect(role.rules).toEqual([{ apiGroups: ['controlplane.platform.webhost.ch'], resources: ['externalcontrolplanes'], verbs: ['get', 'list', 'watch', 'patch', 'update'] }]);
+  });
+
   test('the Cluster API objects are a manifests release, after the controllers and the Secrets they name', () => {
     const objects = values('cluster-api-objects');
     expect(objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'ExternalControlPlane cluster-api/webhost-production',
       'Cluster cluster-api/webhost-production',
       'OpenStackCluster cluster-api/webhost-production',
       'OpenStackMachineTemplate cluster-api/webhost-production-web',
       'MachineDeployment cluster-api/webhost-production-web',
     ]);
-    const md = objects[3];
+    const md = objects[4];
     expect(md.spec.template.spec.bootstrap).toEqual({ dataSecretName: 'webhost-production-web-bootstrap' });
     expect(md.metadata.annotations['cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size']).toBe('6');
-    expect(objects[1].spec.network).toEqual({ id: '${data.terraform_remote_state.ClusterState.outputs.cluster_api.network_id}' });
-    expect(objects[2].spec.template.spec.serverGroup).toEqual({ id: '${data.terraform_remote_state.ClusterState.outputs.cluster_api.server_groups.web}' });
+    expect(objects[2].spec.network).toEqual({ id: '${data.terraform_remote_state.ClusterState.outputs.cluster_api.network_id}' });
+    expect(objects[3].spec.template.spec.serverGroup).toEqual({ id: '${data.terraform_remote_state.ClusterState.outputs.cluster_api.server_groups.web}' });
     expect(release('cluster-api-objects').depends_on.sort()).toEqual(
       [
         address('helm_release', 'NodeAutoscaling_Core_Release'),
         address('helm_release', 'NodeAutoscaling_OpenStack_Release'),
+        address('helm_release', 'NodeAutoscaling_ControlPlaneCrd_Release'),
         address('kubernetes_secret_v1', 'NodeAutoscaling_IdentitySecret'),
         address('kubernetes_secret_v1', 'NodeAutoscaling_Kubeconfig'),
         address('kubernetes_secret_v1', 'NodeAutoscaling_Bootstrap-web'),

@@ -3,7 +3,8 @@
  *
  *   tsx scripts/check-cluster-api-run.ts <out dir> <webhook CA file> <webhook URL>
  *
- * crds.yaml: the CRDs of the vendored controller manifests (charts/cluster-api-*);
+ * crds.yaml: the CRDs of the vendored controller manifests (charts/cluster-api-*) and
+ * the ExternalControlPlane's;
  * webhooks.yaml: core Cluster API's own admission webhooks, pointed at the local
  * controller; workload.yaml: the namespace and the identity of CAPI's kubeconfig
  * (WORKLOAD_ACCESS_RULES); objects.yaml: the bootstrap Secret and the Cluster API
@@ -13,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
-import { bootstrapSecrets, clusterApiObjects } from '../lib/platform/cluster-api';
+import { bootstrapSecrets, clusterApiObjects, externalControlPlaneCrd, externalControlPlaneManagerRole } from '../lib/platform/cluster-api';
 import { CAPO_IDENTITY_SECRET, NODE_AUTOSCALING_NAMESPACES, WORKLOAD_ACCESS, WORKLOAD_ACCESS_RULES } from '../lib/platform/node-autoscaling';
 import { MAX_PODS_PER_NODE } from '../lib/rke2/kubelet';
 
@@ -27,7 +28,8 @@ const vendored = [
   'charts/cluster-api-openstack/files/infrastructure-components.yaml',
   'charts/cluster-api-openstack/files/orc-images-crd.yaml',
 ].flatMap(docsOf);
-write('crds.yaml', vendored.filter((d) => d.kind === 'CustomResourceDefinition'));
+// The vendored CRDs, and ours (the ExternalControlPlane) as the platform stack delivers it.
+write('crds.yaml', [...vendored.filter((d) => d.kind === 'CustomResourceDefinition'), externalControlPlaneCrd(), externalControlPlaneManagerRole()]);
 const caBundle = readFileSync(caFile).toString('base64');
 write(
   'webhooks.yaml',

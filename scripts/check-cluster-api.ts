@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
-import { bootstrapSecrets, clusterApiObjects } from '../lib/platform/cluster-api';
+import { bootstrapSecrets, clusterApiObjects, externalControlPlaneCrd } from '../lib/platform/cluster-api';
 import { MAX_PODS_PER_NODE } from '../lib/rke2/kubelet';
 import { crdSchemas } from '../lib/verify/crd-schema';
 
@@ -21,7 +21,8 @@ const crdText = [capiDir, capoDir]
   .map((dir) => path.join(dir, 'config', 'crd', 'bases'))
   .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(path.join(dir, f), 'utf8')))
   .join('\n---\n');
-const schemas = crdSchemas(crdText);
+// And the one CRD of ours, the ExternalControlPlane's.
+const schemas = crdSchemas(`${crdText}\n---\n${stringify(externalControlPlaneCrd())}`);
 
 const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 delete raw.environments.production.agentPools[0].count;

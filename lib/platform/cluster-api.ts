@@ -42,6 +42,83 @@ export const AUTOSCALER_ANNOTATIONS = {
   capacityPrefix: 'capacity.cluster-autoscaler.kubernetes.io/',
 } as const;
 
+/**
+ * The control plane Cluster API is told about: one it does not manage. RKE2's
+ * servers are OpenTofu's, so CAPI would otherwise wait forever for a
+ * control-plane Machine (no `ControlPlaneInitialized`) and, on scale-down,
+ * refuse to delete the Node of a deleted Machine ("no control plane members").
+ * CAPI's contract for a control plane managed elsewhere (EKS, AKS, GKE) is an
+ * object that reports `status.externalManagedControlPlane: true`; no provider
+ * of one is in the pinned modules, so the CRD is ours (README, "Node
+ * autoscaling"), without a controller: its status is written with the object
+ * (the CRD has no status subresource) and is what it states, a control plane
+ * that exists before Cluster API is installed.
+ */
+export const EXTERNAL_CONTROL_PLANE = {
+  group: 'controlplane.platform.webhost.ch',
+  version: 'v1alpha1',
+  kind: 'ExternalControlPlane',
+  plural: 'externalcontrolplanes',
+} as const;
+
+/** The CRD of {@link EXTERNAL_CONTROL_PLANE}, labelled for CAPI's v1beta2 contract. */
+export function externalControlPlaneCrd(): K8sObject {
+  const { group, version, kind, plural } = EXTERNAL_CONTROL_PLANE;
+  const endpoint = {
+    type: 'object',
+    required: ['host', 'port'],
+    properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+  };
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    // CAPI finds the CRD of a reference by this name and reads the contract label.
+    metadata: { name: `${plural}.${group}`, labels: { 'cluster.x-k8s.io/v1beta2': version } },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          // No status subresource: the status is part of the object as written.
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: 'A control plane Cluster API does not manage (the RKE2 servers made by OpenTofu).',
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: { type: 'object', required: ['controlPlaneEndpoint'], properties: { controlPlaneEndpoint: endpoint } },
+                status: {
+                  type: 'object',
+                  properties: {
+                    initialization: { type: 'object', properties: { controlPlaneInitialized: { type: 'boolean' } } },
+                    externalManagedControlPlane: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The ClusterRole that lets CAPI's manager read and own {@link EXTERNAL_CONTROL_PLANE} objects (aggregated into its role). */
+export function externalControlPlaneManagerRole(): K8sObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: `capi-${EXTERNAL_CONTROL_PLANE.plural}`, labels: { 'cluster.x-k8s.io/aggregate-to-manager': 'true' } },
+    rules: [{ apiGroups: [EXTERNAL_CONTROL_PLANE.group], resources: [EXTERNAL_CONTROL_PLANE.plural], verbs: ['get', 'list', 'watch', 'patch', 'update'] }],
+  };
+}
+
 /** What the cluster stack made that CAPO is handed as existing, and the cluster's own settings. */
 export interface ClusterApiInput {
   /** Namespace of the objects (CAPO's identity Secret lives there too). */
@@ -99,7 +176,7 @@ export function bootstrapSecrets(input: Pick<ClusterApiInput, 'namespace' | 'clu
 }
 
 /**
- * The Cluster and OpenStackCluster of a self-managed cluster, and per
+ * The ExternalControlPlane, Cluster and OpenStackCluster of a self-managed cluster, and per
  * autoscaled pool an OpenStackMachineTemplate and a MachineDeployment whose
  * bootstrap data is the pool's Secret of {@link bootstrapSecrets}. The
  * MachineDeployment covers the growth only (0 to maxNodes - minNodes):
@@ -111,12 +188,20 @@ export function clusterApiObjects(input: ClusterApiInput, pools: readonly Omit<A
   const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: input.namespace, labels: { ...clusterLabel }, ...extra });
   const objects: K8sObject[] = [
     {
+      apiVersion: `${EXTERNAL_CONTROL_PLANE.group}/${EXTERNAL_CONTROL_PLANE.version}`,
+      kind: EXTERNAL_CONTROL_PLANE.kind,
+      metadata: meta(input.clusterName),
+      spec: { controlPlaneEndpoint: { host: input.apiHost, port: API_PORT } },
+      status: { initialization: { controlPlaneInitialized: true }, externalManagedControlPlane: true },
+    },
+    {
       apiVersion: 'cluster.x-k8s.io/v1beta2',
       kind: 'Cluster',
       metadata: meta(input.clusterName),
       spec: {
         clusterNetwork: { pods: { cidrBlocks: [input.podCidr] }, services: { cidrBlocks: [input.serviceCidr] } },
         controlPlaneEndpoint: { host: input.apiHost, port: API_PORT },
+        controlPlaneRef: { apiGroup: EXTERNAL_CONTROL_PLANE.group, kind: EXTERNAL_CONTROL_PLANE.kind, name: input.clusterName },
         infrastructureRef: { apiGroup: INFRA_GROUP, kind: 'OpenStackCluster', name: input.clusterName },
       },
     },

@@ -5,7 +5,15 @@ import { ClusterRoleV1 } from '@cdktf/provider-kubernetes/lib/cluster-role-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import type { AgentPoolConfig } from '../config';
-import { bootstrapSecrets, CLUSTER_API, clusterApiObjects, type AutoscaledPoolInput, type K8sObject } from './cluster-api';
+import {
+  bootstrapSecrets,
+  CLUSTER_API,
+  clusterApiObjects,
+  externalControlPlaneCrd,
+  externalControlPlaneManagerRole,
+  type AutoscaledPoolInput,
+  type K8sObject,
+} from './cluster-api';
 import { clusterAutoscalerObjects } from './cluster-autoscaler';
 import { LOCAL_CHARTS_REPOSITORY, type KubernetesObject, type PinnedChart } from './helm-values';
 import { PlatformNamespace } from './namespace';
@@ -105,6 +113,8 @@ export interface NodeAutoscalingProps {
 export class NodeAutoscaling extends Construct {
   readonly core: PinnedRelease;
   readonly openstack: PinnedRelease;
+  /** The ExternalControlPlane CRD and the manager's access to it. */
+  readonly controlPlaneCrd: ManifestsRelease;
   readonly objects: ManifestsRelease;
   readonly autoscaler: ManifestsRelease;
   readonly clusterApiObjects: readonly K8sObject[];
@@ -132,6 +142,13 @@ export class NodeAutoscaling extends Construct {
       chart: CLUSTER_API_OPENSTACK_CHART,
       values: {},
       dependsOn: [props.certManager, this.core.release],
+    });
+
+    this.controlPlaneCrd = new ManifestsRelease(this, 'ControlPlaneCrd', {
+      name: 'cluster-api-external-control-plane',
+      namespace: capiNs.name,
+      objects: [externalControlPlaneCrd(), externalControlPlaneManagerRole()] as KubernetesObject[],
+      dependsOn: [this.core.release],
     });
 
     const clusterLabel = { 'cluster.x-k8s.io/cluster-name': props.clusterName };
@@ -221,7 +238,7 @@ export class NodeAutoscaling extends Construct {
       name: 'cluster-api-objects',
       namespace: objectsNs.name,
       objects: this.clusterApiObjects as KubernetesObject[],
-      dependsOn: [this.core.release, this.openstack.release, this.identitySecret, this.kubeconfigSecret, ...this.bootstrapSecrets],
+      dependsOn: [this.core.release, this.openstack.release, this.controlPlaneCrd.release, this.identitySecret, this.kubeconfigSecret, ...this.bootstrapSecrets],
     });
 
     this.autoscalerObjects = clusterAutoscalerObjects({
