@@ -158,10 +158,34 @@ inspected() { [[ -n $(health) && $(health) != *"control plane to be initialized"
 wait_for 60 inspected || fail "CAPI does not inspect the Machine's Node: $(health)"
 ok "CAPI inspects the Machine's Node (NodeHealthy: $(health | head -c 120))"
 
-# A scale-down as the autoscaler makes it: the Machine goes, and with it its Node,
-# which CAPI deletes only for an external control plane (or one of its own).
+# A scale-down as the autoscaler makes it: the Machine goes; CAPI cordons and drains
+# its Node through the workload identity (a pod on it is evicted), then deletes the
+# Node, which it does only for an external control plane (or one of its own).
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: { name: drain-check }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: default, namespace: drain-check }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: workload, namespace: drain-check }
+spec:
+  nodeName: $machine
+  automountServiceAccountToken: false
+  containers: [{ name: pause, image: registry.k8s.io/pause:3.10 }]
+YAML
 k -n "$ns" scale md "$md" --replicas 0 >/dev/null
+evicted() { [[ -n $(k -n drain-check get pod workload -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null) ]]; }
+wait_for 90 evicted || fail "CAPI's drain did not evict the pod on the Node"
+[[ $(k get node "$machine" -o jsonpath='{.spec.unschedulable}') == true ]] || fail "the Node was not cordoned before the drain"
+ok "CAPI cordoned the Node and evicted its pod through $cluster-kubeconfig"
+# No kubelet here to end the pod: end it as the kubelet would, so that the drain completes.
+k -n drain-check delete pod workload --grace-period 0 --force >/dev/null 2>&1
 node_gone() { ! k get node "$machine" >/dev/null 2>&1; }
-wait_for 90 node_gone || fail "the Node of the deleted Machine was left behind"
+wait_for 120 node_gone || fail "the Node of the deleted Machine was left behind"
 ok "a scale to 0 deleted the Machine and its Node"
 echo "check-cluster-api-run: $(node -e "console.log((Date.now()/1000-$start).toFixed(1))") s"
