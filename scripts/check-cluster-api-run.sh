@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# npm run check:cluster-api-run: the core Cluster API controller (the pinned release,
-# built from its Go module) against a local kube-apiserver v1.34.3 and etcd (built
-# from k8s.io/kubernetes and go.etcd.io/etcd, tools/capi-run), with the vendored CRDs
-# and CAPI's own admission webhooks, on the Cluster API objects of an autoscaled pool.
-# It shows that CAPI's webhooks accept and default the objects, that CAPI takes CAPO's
-# v1beta1-labelled CRDs at their v1beta1 contract, that its ClusterCache reaches the
-# cluster through `<cluster>-kubeconfig` with the narrow RBAC of
-# lib/platform/node-autoscaling.ts, and that a scale through the MachineDeployment's
-# scale subresource (what the cluster-autoscaler does) makes a Machine that finds its
-# Node by provider ID. CAPO itself is not run (no OpenStack API here): the script sets
-# the status CAPO would set. Everything listens on 127.0.0.1 and is stopped at exit.
+# npm run check:cluster-api-run: the core Cluster API controller and CAPO (the pinned
+# releases, built from their Go modules) against a local kube-apiserver v1.34.3 and
+# etcd (built from k8s.io/kubernetes and go.etcd.io/etcd; all in tools/capi-run), with
+# the vendored CRDs and both controllers' admission webhooks, on the Cluster API
+# objects of an autoscaled pool. It shows that the webhooks accept and default the
+# objects, that CAPI takes CAPO's v1beta1-labelled CRDs at their v1beta1 contract and
+# our ExternalControlPlane as an initialized control plane, that its ClusterCache
+# reaches the cluster through `<cluster>-kubeconfig` with the narrow RBAC of
+# lib/platform/node-autoscaling.ts, that a scale through the MachineDeployment's scale
+# subresource (what the cluster-autoscaler does) makes a Machine that finds its Node by
+# provider ID, and that a scale-down drains and deletes that Node. CAPO's controllers
+# reconcile nothing (no OpenStack API here): the script sets the status they would set.
+# Everything listens on 127.0.0.1 and is stopped at exit.
 #
 # Binaries go to $TOOLS_DIR/bin (default .tools/bin), rebuilt when their stamp changes.
 set -euo pipefail
@@ -37,6 +39,9 @@ build "$kube" capi-run-kube-apiserver "$tools/bin/kube-apiserver" k8s.io/kuberne
 build "$kube" capi-run-kubectl "$tools/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 build "$kube" capi-run-etcd "$tools/bin/etcd" go.etcd.io/etcd/server/v3
 build tools/capi-run/manager capi-run-manager "$tools/bin/cluster-api-manager" sigs.k8s.io/cluster-api
+# CAPO and ORC are not in sum.golang.org: the wrapper's go.sum pins their hashes.
+GONOSUMDB=sigs.k8s.io/cluster-api-provider-openstack,github.com/k-orc/openstack-resource-controller \
+  build tools/capi-run/openstack capi-run-capo "$tools/bin/capo-manager" sigs.k8s.io/cluster-api-provider-openstack
 
 work=$(mktemp -d)
 pids=()
@@ -60,6 +65,7 @@ wait_for() { local t=$1; shift; for _ in $(seq $((t * 2))); do "$@" >/dev/null 2
 port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 etcd_port=$(port); peer_port=$(port); api_port=$(port); webhook_port=$(port); health_port=$(port); diag_port=$(port)
+capo_webhook_port=$(port); capo_health_port=$(port); capo_diag_port=$(port)
 openssl genrsa -out "$work/sa.key" 2048 2>/dev/null
 openssl rsa -in "$work/sa.key" -pubout -out "$work/sa.pub" 2>/dev/null
 mkdir -p "$work/webhook"
@@ -86,7 +92,7 @@ k config use-context local >/dev/null
 wait_for 90 k get --raw /readyz || { tail -20 "$work/apiserver.log" >&2; fail "kube-apiserver did not become ready"; }
 ok "kube-apiserver $kube_version and etcd on 127.0.0.1"
 
-npx tsx scripts/check-cluster-api-run.ts "$work" "$work/webhook/tls.crt" "https://127.0.0.1:$webhook_port"
+npx tsx scripts/check-cluster-api-run.ts "$work" "$work/webhook/tls.crt" "https://127.0.0.1:$webhook_port" "https://127.0.0.1:$capo_webhook_port"
 k apply --server-side -f "$work/crds.yaml" >/dev/null
 crds=$(grep -c '^kind: CustomResourceDefinition' "$work/crds.yaml")
 established() { k get crd -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' | grep -c '^True$'; }
@@ -100,6 +106,16 @@ pids+=($!)
 wait_for 90 curl -sf "http://127.0.0.1:$health_port/readyz" || fail "the Cluster API controller did not become ready"
 k apply --server-side -f "$work/webhooks.yaml" >/dev/null
 ok "core Cluster API controller $(required tools/capi-run/manager sigs.k8s.io/cluster-api) ready, its admission webhooks registered"
+# CAPO for its admission webhooks only: its controllers reconcile only objects labelled with
+# this watch filter, which ours are not (no OpenStack API here; the status CAPO would set is set below).
+"$tools/bin/capo-manager" --kubeconfig "$KUBECONFIG" --watch-filter capo-run-reconciles-nothing --webhook-cert-dir "$work/webhook" \
+  --webhook-port "$capo_webhook_port" --health-addr "127.0.0.1:$capo_health_port" --diagnostics-address "127.0.0.1:$capo_diag_port" \
+  --insecure-diagnostics=true --v=2 >"$work/capo.log" 2>&1 &
+pids+=($!)
+capo_ready() { curl -sf "http://127.0.0.1:$capo_health_port/readyz"; }
+wait_for 90 capo_ready || { tail -20 "$work/capo.log" >&2; fail "CAPO did not become ready"; }
+k apply --server-side -f "$work/capo-webhooks.yaml" >/dev/null
+ok "CAPO $(required tools/capi-run/openstack sigs.k8s.io/cluster-api-provider-openstack) ready (webhooks only), its admission webhooks registered"
 
 ns=cluster-api cluster=webhost-production md=webhost-production-web
 k apply --server-side -f "$work/workload.yaml" >/dev/null
@@ -112,8 +128,17 @@ k -n "$ns" label secret "$cluster-kubeconfig" "cluster.x-k8s.io/cluster-name=$cl
 if k --kubeconfig "$work/workload.kubeconfig" get secrets -A >/dev/null 2>&1; then fail "the workload identity may read Secrets"; fi
 ok "the workload identity reads nodes ($(k --kubeconfig "$work/workload.kubeconfig" auth can-i list nodes 2>/dev/null)) and no Secrets ($(k --kubeconfig "$work/workload.kubeconfig" auth can-i list secrets -A || true))"
 
-wait_for 60 k apply --server-side -f "$work/objects.yaml" || { k apply --server-side -f "$work/objects.yaml" >&2 || true; fail "the objects were refused"; }
-ok "CAPI's webhooks accept the objects: $(grep '^kind:' "$work/objects.yaml" | cut -d' ' -f2 | paste -sd, -)"
+# Retried while the just-registered webhooks start answering; the last refusal is shown.
+apply_objects() { k apply --server-side -f "$work/objects.yaml" >"$work/objects.out" 2>&1; }
+wait_for 60 apply_objects || fail "the objects were refused: $(cat "$work/objects.out")"
+ok "CAPI's and CAPO's webhooks accept the objects: $(grep '^kind:' "$work/objects.yaml" | cut -d' ' -f2 | paste -sd, -)"
+# Not vacuous: CAPO's webhook refuses a change to a machine template (they are immutable).
+if out=$(k -n "$ns" patch openstackmachinetemplate "$md" --type merge -p '{"spec":{"template":{"spec":{"flavor":"a16-ram64-disk0"}}}}' 2>&1); then
+  fail "CAPO's webhook let the OpenStackMachineTemplate change"
+fi
+# The refusal names CAPO's Go type: its webhook's, not the CRD schema's.
+[[ $out == *"spec.template.spec: Invalid value: v1beta1.OpenStackMachineSpec{"* ]] || fail "the template change was refused, but not by CAPO's webhook: $out"
+ok "CAPO's webhook refuses a machine template change (spec.template.spec is immutable)"
 [[ $(k -n "$ns" get md "$md" -o jsonpath='{.spec.replicas}/{.spec.rollout.strategy.type}') == 0/RollingUpdate ]] || fail "MachineDeployment not defaulted to 0 replicas (min-size) and a rolling update"
 ok "the MachineDeployment is defaulted to the min-size annotation's 0 replicas"
 

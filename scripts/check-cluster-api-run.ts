@@ -1,12 +1,11 @@
 /**
  * Writes what scripts/check-cluster-api-run.sh applies to its local API server:
  *
- *   tsx scripts/check-cluster-api-run.ts <out dir> <webhook CA file> <webhook URL>
+ *   tsx scripts/check-cluster-api-run.ts <out dir> <webhook CA file> <CAPI webhook URL> <CAPO webhook URL>
  *
  * crds.yaml: the CRDs of the vendored controller manifests (charts/cluster-api-*) and
- * the ExternalControlPlane's;
- * webhooks.yaml: core Cluster API's own admission webhooks, pointed at the local
- * controller; workload.yaml: the namespace and the identity of CAPI's kubeconfig
+ * the ExternalControlPlane's; webhooks.yaml and capo-webhooks.yaml: core Cluster API's
+ * and CAPO's own admission webhooks, pointed at the local controllers; workload.yaml: the namespace and the identity of CAPI's kubeconfig
  * (WORKLOAD_ACCESS_RULES); objects.yaml: the bootstrap Secret and the Cluster API
  * objects of the default config with production's pool `web` autoscaled 6 to 12.
  */
@@ -18,8 +17,10 @@ import { bootstrapSecrets, clusterApiObjects, externalControlPlaneCrd, externalC
 import { CAPO_IDENTITY_SECRET, NODE_AUTOSCALING_NAMESPACES, WORKLOAD_ACCESS, WORKLOAD_ACCESS_RULES } from '../lib/platform/node-autoscaling';
 import { MAX_PODS_PER_NODE } from '../lib/rke2/kubelet';
 
-const [out, caFile, webhookUrl] = process.argv.slice(2);
-if (!out || !caFile || !webhookUrl) throw new Error('usage: tsx scripts/check-cluster-api-run.ts <out dir> <webhook CA file> <webhook URL>');
+const [out, caFile, capiWebhookUrl, capoWebhookUrl] = process.argv.slice(2);
+if (!out || !caFile || !capiWebhookUrl || !capoWebhookUrl) {
+  throw new Error('usage: tsx scripts/check-cluster-api-run.ts <out dir> <webhook CA file> <CAPI webhook URL> <CAPO webhook URL>');
+}
 const write = (file: string, docs: object[]) => writeFileSync(path.join(out, file), docs.map((d) => stringify(d)).join('---\n'));
 const docsOf = (file: string) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS()).filter(Boolean);
 
@@ -31,16 +32,16 @@ const vendored = [
 // The vendored CRDs, and ours (the ExternalControlPlane) as the platform stack delivers it.
 write('crds.yaml', [...vendored.filter((d) => d.kind === 'CustomResourceDefinition'), externalControlPlaneCrd(), externalControlPlaneManagerRole()]);
 const caBundle = readFileSync(caFile).toString('base64');
-write(
-  'webhooks.yaml',
-  docsOf('charts/cluster-api-core/files/core-components.yaml')
+const webhooksOf = (file: string, url: string) =>
+  docsOf(file)
     .filter((d) => /^(Mutating|Validating)WebhookConfiguration$/.test(d.kind))
     .map((d) => {
       delete d.metadata.annotations; // cert-manager's CA injection: the CA is given here
-      for (const w of d.webhooks) w.clientConfig = { url: `${webhookUrl}${w.clientConfig.service.path}`, caBundle };
+      for (const w of d.webhooks) w.clientConfig = { url: `${url}${w.clientConfig.service.path}`, caBundle };
       return d;
-    }),
-);
+    });
+write('webhooks.yaml', webhooksOf('charts/cluster-api-core/files/core-components.yaml', capiWebhookUrl));
+write('capo-webhooks.yaml', webhooksOf('charts/cluster-api-openstack/files/infrastructure-components.yaml', capoWebhookUrl));
 
 const ns = NODE_AUTOSCALING_NAMESPACES.objects;
 write('workload.yaml', [
