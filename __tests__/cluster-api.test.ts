@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
-import { AUTOSCALER_ANNOTATIONS, clusterApiObjects, type AutoscaledPoolInput } from '../lib/platform/cluster-api';
+import { AUTOSCALER_ANNOTATIONS, bootstrapSecrets, clusterApiObjects, type AutoscaledPoolInput } from '../lib/platform/cluster-api';
 
 /**
  * The Cluster API objects of an autoscaled pool (not deployed yet; validated
@@ -15,23 +15,22 @@ raw.environments.production.agentPools[0].labels = { 'webhost.ch/tier': 'web' };
 raw.environments.production.agentPools[0].taints = ['dedicated=web:NoSchedule'];
 const pool = parsePlatformConfig(stringify(raw), 'platform.yaml').environments.production.agentPools[0] as AutoscaledPoolInput['pool'];
 
-const objects = clusterApiObjects(
-  {
-    namespace: 'capi-system',
-    clusterName: 'webhost-production',
-    apiHost: '10.20.0.5',
-    podCidr: '10.42.0.0/16',
-    serviceCidr: '10.43.0.0/16',
-    networkId: 'net-id',
-    agentsSubnetId: 'agents-subnet-id',
-    agentsSecurityGroupId: 'agents-sg-id',
-    imageId: 'image-id',
-    identitySecretName: 'capo-cloud-config',
-    tags: ['webhost'],
-    maxPods: 110,
-  },
-  [{ pool, serverGroupId: 'web-server-group-id', userData: '#cloud-config\nthe agent user data\n' }],
-);
+const input = {
+  namespace: 'capi-system',
+  clusterName: 'webhost-production',
+  apiHost: '10.20.0.5',
+  podCidr: '10.42.0.0/16',
+  serviceCidr: '10.43.0.0/16',
+  networkId: 'net-id',
+  agentsSubnetId: 'agents-subnet-id',
+  agentsSecurityGroupId: 'agents-sg-id',
+  imageId: 'image-id',
+  identitySecretName: 'capo-cloud-config',
+  tags: ['webhost'],
+  maxPods: 110,
+};
+const pools = [{ pool, serverGroupId: 'web-server-group-id', userData: '#cloud-config\nthe agent user data\n' }];
+const objects = [...bootstrapSecrets(input, pools), ...clusterApiObjects(input, pools)];
 const byKind = (kind: string) => objects.find((o) => o.kind === kind) as any;
 
 test('CAPO creates nothing of the cluster stack: existing network and subnet, no security groups, load balancer, floating IP or bastion', () => {
@@ -47,6 +46,18 @@ test('CAPO creates nothing of the cluster stack: existing network and subnet, no
     tags: ['webhost'],
   });
   expect(byKind('Cluster').spec.infrastructureRef).toEqual({ apiGroup: 'infrastructure.cluster.x-k8s.io', kind: 'OpenStackCluster', name: 'webhost-production' });
+});
+
+test('the control plane is one Cluster API does not manage: an ExternalControlPlane, initialized and externally managed', () => {
+  expect(byKind('Cluster').spec.controlPlaneRef).toEqual({ apiGroup: 'controlplane.platform.webhost.ch', kind: 'ExternalControlPlane', name: 'webhost-production' });
+  expect(byKind('ExternalControlPlane')).toMatchObject({
+    apiVersion: 'controlplane.platform.webhost.ch/v1alpha1',
+    metadata: { name: 'webhost-production', namespace: 'capi-system' },
+    spec: { controlPlaneEndpoint: { host: '10.20.0.5', port: 6443 } },
+    status: { initialization: { controlPlaneInitialized: true }, externalManagedControlPlane: true },
+  });
+  // No version: CAPI's MachineSet preflight checks compare versions only when the control plane states one.
+  expect(byKind('ExternalControlPlane').spec).not.toHaveProperty('version');
 });
 
 test("a machine is the pool's Terraform agent: flavor, image, boot volume, security group, server group, config drive, user data", () => {

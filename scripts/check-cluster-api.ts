@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
-import { clusterApiObjects } from '../lib/platform/cluster-api';
+import { bootstrapSecrets, clusterApiObjects, externalControlPlaneCrd } from '../lib/platform/cluster-api';
 import { MAX_PODS_PER_NODE } from '../lib/rke2/kubelet';
 import { crdSchemas } from '../lib/verify/crd-schema';
 
@@ -21,7 +21,8 @@ const crdText = [capiDir, capoDir]
   .map((dir) => path.join(dir, 'config', 'crd', 'bases'))
   .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(path.join(dir, f), 'utf8')))
   .join('\n---\n');
-const schemas = crdSchemas(crdText);
+// And the one CRD of ours, the ExternalControlPlane's.
+const schemas = crdSchemas(`${crdText}\n---\n${stringify(externalControlPlaneCrd())}`);
 
 const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 delete raw.environments.production.agentPools[0].count;
@@ -32,23 +33,22 @@ const config = parsePlatformConfig(stringify(raw), 'platform.yaml');
 const env = config.environments.production;
 const pool = env.agentPools[0] as (typeof env.agentPools)[number] & { autoscaling: { minNodes: number; maxNodes: number } };
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const objects = clusterApiObjects(
-  {
-    namespace: 'capi-system',
-    clusterName: 'webhost-production',
-    apiHost: '10.20.0.5',
-    podCidr: env.kubernetes.podCidr,
-    serviceCidr: env.kubernetes.serviceCidr,
-    networkId: uuid(1),
-    agentsSubnetId: uuid(2),
-    agentsSecurityGroupId: uuid(3),
-    imageId: uuid(4),
-    identitySecretName: 'capo-cloud-config',
-    tags: ['webhost', 'production'],
-    maxPods: MAX_PODS_PER_NODE,
-  },
-  [{ pool, serverGroupId: uuid(5), userData: '#cloud-config\n' }],
-);
+const input = {
+  namespace: 'capi-system',
+  clusterName: 'webhost-production',
+  apiHost: '10.20.0.5',
+  podCidr: env.kubernetes.podCidr,
+  serviceCidr: env.kubernetes.serviceCidr,
+  networkId: uuid(1),
+  agentsSubnetId: uuid(2),
+  agentsSecurityGroupId: uuid(3),
+  imageId: uuid(4),
+  identitySecretName: 'capo-cloud-config',
+  tags: ['webhost', 'production'],
+  maxPods: MAX_PODS_PER_NODE,
+};
+const pools = [{ pool, serverGroupId: uuid(5), userData: '#cloud-config\n' }];
+const objects = [...bootstrapSecrets(input, pools), ...clusterApiObjects(input, pools)];
 
 let failed = 0;
 for (const object of objects) {

@@ -4,6 +4,7 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
 import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
+import { ClusterApiCloudAccess } from '../lib/platform/cluster-api-cloud';
 import { Rke2Cluster } from '../lib/rke2/rke2-cluster';
 import { configureState } from '../lib/state/backend';
 
@@ -22,7 +23,12 @@ export interface ClusterStackProps {
  */
 export class ClusterStack extends TerraformStack {
   readonly environment: EnvironmentName;
+  /** `<platform>-<environment>`: the prefix of the resource names, the cluster's name in Cluster API. */
+  readonly clusterName: string;
+  readonly tags: readonly string[];
   readonly cluster: Rke2Cluster;
+  /** Only where an agent pool autoscales. */
+  readonly clusterApi?: ClusterApiCloudAccess;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
@@ -33,12 +39,13 @@ export class ClusterStack extends TerraformStack {
     new TlsProvider(this, 'tls', {});
     new RandomProvider(this, 'random', {});
 
-    this.cluster = new Rke2Cluster(this, 'Cluster', {
-      name: `${props.platformName}-${props.environment}`,
-      cloud,
-      cluster,
-      tags: [`platform=${props.platformName}`, `environment=${props.environment}`],
-    });
+    this.clusterName = `${props.platformName}-${props.environment}`;
+    this.tags = [`platform=${props.platformName}`, `environment=${props.environment}`];
+    this.cluster = new Rke2Cluster(this, 'Cluster', { name: this.clusterName, cloud, cluster, tags: [...this.tags] });
     this.cluster.addOutputs(this);
+    if (Object.keys(this.cluster.autoscaledPools).length > 0) {
+      this.clusterApi = new ClusterApiCloudAccess(this, 'ClusterApi', { name: this.clusterName, cluster: this.cluster });
+      this.clusterApi.addOutputs(this);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
@@ -6,9 +6,12 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
 import { CertManager } from '../lib/platform/cert-manager';
 import type { PlatformLayerConfig } from '../lib/platform/config';
+import { CLUSTER_API_OUTPUT, CLUSTER_API_SECRETS_OUTPUT } from '../lib/platform/cluster-api-cloud';
 import { IngressController, INGRESS_NAMESPACE, ingressProxySources } from '../lib/platform/ingress';
 import { Monitoring } from '../lib/platform/monitoring';
+import { NodeAutoscaling } from '../lib/platform/node-autoscaling';
 import { SitesDeployer } from '../lib/platform/sites-deployer';
+import { MAX_PODS_PER_NODE } from '../lib/rke2/kubelet';
 import { SystemUpgrade } from '../lib/platform/system-upgrade';
 import { TelemetryAgent, TELEMETRY_NAMESPACE } from '../lib/platform/telemetry-agent';
 import { TenantGuardrails } from '../lib/platform/tenant-guardrails';
@@ -52,6 +55,8 @@ export class PlatformStack extends TerraformStack {
   readonly systemUpgrade: SystemUpgrade;
   /** Only on tools. */
   readonly monitoring?: Monitoring;
+  /** Only where an agent pool autoscales: Cluster API, CAPO and the cluster-autoscaler. */
+  readonly nodeAutoscaling?: NodeAutoscaling;
   /** The sites stacks' identity; not on tools, which has no sites. */
   readonly sitesDeployer?: SitesDeployer;
 
@@ -93,6 +98,35 @@ export class PlatformStack extends TerraformStack {
       releaseNamespace: 'kube-system',
       apiPublicAddress: clusterState.getString('api_address'),
     });
+
+    if (cluster.agentPools.some((pool) => pool.autoscaling)) {
+      const outputs = (key: string) => clusterState.getString(`${CLUSTER_API_OUTPUT}.${key}`);
+      const secrets = (key: string) => clusterState.getString(`${CLUSTER_API_SECRETS_OUTPUT}.${key}`);
+      this.nodeAutoscaling = new NodeAutoscaling(this, 'NodeAutoscaling', {
+        clusterName: props.clusterStack.clusterName,
+        pools: cluster.agentPools,
+        authUrl: props.cloud.authUrl,
+        region: props.cloud.region,
+        podCidr: cluster.kubernetes.podCidr,
+        serviceCidr: cluster.kubernetes.serviceCidr,
+        kubernetesVersion: cluster.kubernetes.version,
+        maxPods: MAX_PODS_PER_NODE,
+        tags: props.clusterStack.tags,
+        cloud: {
+          networkId: outputs('network_id'),
+          agentsSubnetId: outputs('agents_subnet_id'),
+          agentsSecurityGroupId: outputs('agents_security_group_id'),
+          imageId: outputs('image_id'),
+          apiHost: outputs('api_host'),
+          serverGroupId: (pool) => Fn.lookup(clusterState.get(`${CLUSTER_API_OUTPUT}.server_groups`), pool),
+          agentUserData: (pool) => Fn.lookup(clusterState.get(`${CLUSTER_API_SECRETS_OUTPUT}.agent_user_data`), pool),
+          applicationCredentialId: secrets('application_credential_id'),
+          applicationCredentialSecret: secrets('application_credential_secret'),
+          clusterCaCertificate: credentials.clusterCaCertificate,
+        },
+        certManager: this.certManager.release.release,
+      });
+    }
 
     // The version new nodes install (cluster stack) is the one running nodes are upgraded to.
     this.systemUpgrade = new SystemUpgrade(this, 'SystemUpgrade', { rke2Version: cluster.kubernetes.version });

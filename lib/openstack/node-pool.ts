@@ -107,16 +107,22 @@ export class NodePool extends Construct {
   static readonly IMMUTABLE_ATTRIBUTES: readonly string[] = ['user_data', 'block_device', 'config_drive', 'flavor_name'];
 
   readonly role: NodeRole;
+  readonly poolName: string;
   readonly serverGroup: ComputeServergroupV2;
   readonly nodes: readonly PoolNode[];
+  /** The image the boot volumes are made from (what Cluster API's machines of the pool boot too). */
+  readonly imageId: string;
   private readonly props: NodePoolProps;
   private launched: ComputeInstanceV2[] | undefined;
+  private launchedUserData: string | undefined;
 
   constructor(scope: Construct, id: string, props: NodePoolProps) {
     super(scope, id);
     validate(this.node.path, props);
     this.props = props;
     this.role = props.role;
+    this.imageId = props.imageId;
+    this.poolName = props.poolName;
     const antiAffinity = props.antiAffinity ?? (props.role === 'server' ? 'hard' : 'soft');
     const base = `${props.namePrefix}-${props.poolName}`;
 
@@ -145,6 +151,15 @@ export class NodePool extends Construct {
   }
 
   /**
+   * The user data every node but a bootstrap server boots with, as given to
+   * `launch` (the instances' `user_data` attribute holds only its hash).
+   */
+  get userData(): string {
+    if (this.launchedUserData === undefined) throw new Error(`${this.node.path}: the pool is not launched yet; call launch() first`);
+    return this.launchedUserData;
+  }
+
+  /**
    * One line per launched node, as scripts/roll-nodes.sh reads them from the
    * cluster stack's `nodes` output: `<role> <pool> <node name> <instance
    * address> <flavor now> <flavor configured>`. The flavor now is the
@@ -162,6 +177,7 @@ export class NodePool extends Construct {
   launch(props: NodePoolLaunchProps): readonly ComputeInstanceV2[] {
     if (this.launched) throw new Error(`${this.node.path}: launch() was already called; call it once per pool`);
     const p = this.props;
+    this.launchedUserData = props.userData;
     this.launched = this.nodes.map(
       (node, index) =>
         new ComputeInstanceV2(this, `Node${index + 1}`, {

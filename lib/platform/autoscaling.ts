@@ -1,13 +1,13 @@
 import { ENVIRONMENT_NAMES, type PlatformConfig } from '../config';
 
 /**
- * What synth says about autoscaled pools while their cloud side is not part
- * of the platform stacks yet (README, "Node autoscaling": the route is Cluster
- * API in each cluster with the OpenStack provider and cluster-autoscaler's
- * clusterapi provider). Until then OpenTofu makes each pool's floor
- * (minNodes), cost and capacity count the pool up to maxNodes, and nothing in
- * the cluster adds nodes: the notice says so, so that nobody believes the
- * range is live.
+ * What synth says about each autoscaled pool (README, "Node autoscaling"):
+ * OpenTofu makes the floor (minNodes) in the cluster stack; the growth up to
+ * maxNodes is the cluster side the environment's platform stack deploys
+ * (Cluster API, CAPO and cluster-autoscaler, lib/platform/node-autoscaling.ts),
+ * which the project's checks validate against its pinned sources but have not
+ * run against an OpenStack cloud. The notice says both, so that nobody takes
+ * the range for proven.
  */
 export function autoscalingNotices(config: PlatformConfig): string[] {
   return ENVIRONMENT_NAMES.flatMap((environment) =>
@@ -15,8 +15,9 @@ export function autoscalingNotices(config: PlatformConfig): string[] {
       pool.autoscaling
         ? [
             `warning: environments.${environment}.agentPools[${index}] (${pool.name}): autoscaling ${pool.autoscaling.minNodes} to ${pool.autoscaling.maxNodes}: ` +
-              `OpenTofu makes the ${pool.autoscaling.minNodes} nodes of the floor; the cluster side that adds nodes (Cluster API and cluster-autoscaler) ` +
-              `is not deployed by this version, so the pool stays at ${pool.autoscaling.minNodes} until it is (cost and capacity already count up to ${pool.autoscaling.maxNodes})`,
+              `OpenTofu makes the ${pool.autoscaling.minNodes} nodes of the floor (${environment}); the nodes above it come from Cluster API, CAPO and the cluster-autoscaler ` +
+              `that ${environment}-platform deploys, which are checked against their pinned sources but not yet proven against an OpenStack cloud: ` +
+              `watch the first scale-up (README, Node autoscaling)`,
           ]
         : [],
     ),

@@ -9,3 +9,7 @@ export * from './tenant-guardrails';
 export * from './telemetry-agent';
 export * from './monitoring';
 export * from './system-upgrade';
+export * from './cluster-api';
+export * from './cluster-api-cloud';
+export * from './cluster-autoscaler';
+export * from './node-autoscaling';
