@@ -21,7 +21,11 @@ for i in $(seq 1 20); do
   sleep 0.5
 done
 for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
-# RabbitMQ's Erlang port mapper, started for the node on 127.0.0.1 only.
-if [[ -x /usr/lib/rabbitmq/bin/rabbitmqctl ]]; then :; fi
+# The Erlang port mapper RabbitMQ started (a daemon of its own): stopped
+# through its own protocol, unless another Erlang node still uses it.
+epmd=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | sed -n 1p)
+if [[ -f $CLOUD_DIR/run/epmd-started && -n $epmd ]] && ! "$epmd" -names 2>/dev/null | grep -q '^name '; then
+  "$epmd" -kill >/dev/null 2>&1
+fi
 rm -rf "$CLOUD_DIR"
 log "down: ${#pids[@]} processes stopped, $CLOUD_DIR removed"

@@ -113,6 +113,8 @@ rabbit_env=(HOME="$CLOUD_DIR/rabbitmq" RABBITMQ_NODENAME=cloud@localhost RABBITM
   RABBITMQ_NODE_PORT="$PORT_MQ" RABBITMQ_DIST_PORT="$PORT_MQ_DIST" ERL_EPMD_ADDRESS=127.0.0.1
   RABBITMQ_MNESIA_BASE="$CLOUD_DIR/rabbitmq/mnesia" RABBITMQ_LOG_BASE="$CLOUD_DIR/log/rabbitmq"
   RABBITMQ_ENABLED_PLUGINS_FILE="$CLOUD_DIR/rabbitmq/enabled_plugins" RABBITMQ_PID_FILE="$CLOUD_DIR/run/rabbitmq.pid")
+epmd=$(ls /usr/lib/erlang/erts-*/bin/epmd | sed -n 1p)
+"$epmd" -names >/dev/null 2>&1 || touch "$CLOUD_DIR/run/epmd-started"
 bg rabbitmq env "${rabbit_env[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server
 wait_for "RabbitMQ" 90 env "${rabbit_env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -q -n cloud@localhost await_startup
 env "${rabbit_env[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -q -n cloud@localhost add_user openstack "$CLOUD_MQ_PASSWORD" >/dev/null

@@ -13,6 +13,7 @@ from oslo_log import log as logging
 
 from octavia.common import data_models
 from octavia.common import keystone
+from octavia.network.drivers.neutron import utils
 from octavia.network.drivers.noop_driver import driver as noop
 
 LOG = logging.getLogger(__name__)
@@ -57,3 +58,11 @@ class VipPortNoopNetworkDriver(noop.NoopNetworkDriver):
         if vip.port_id:
             _neutron().delete_port(vip.port_id, ignore_missing=True)
             LOG.info('VIP port %s deleted', vip.port_id)
+
+    # Subnets and networks as Neutron has them, so that the worker's network
+    # deltas (VIP network, members' networks) agree with the real VIP port.
+    def get_subnet(self, subnet_id, context=None):
+        return utils.convert_subnet_to_model(_neutron().get_subnet(subnet_id))
+
+    def get_network(self, network_id, context=None):
+        return utils.convert_network_to_model(_neutron().get_network(network_id))
