@@ -24,7 +24,7 @@ for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
 # The Erlang port mapper RabbitMQ started (a daemon of its own): stopped
 # through its own protocol, unless another Erlang node still uses it.
 epmd=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | sed -n 1p)
-if [[ -f $CLOUD_DIR/run/epmd-started && -n $epmd ]] && ! "$epmd" -names 2>/dev/null | grep -q '^name '; then
+if [[ -f $CLOUD_DIR/run/epmd-started && -n $epmd ]] && [[ $("$epmd" -names 2>/dev/null) != *$'\n'name\ * ]]; then
   "$epmd" -kill >/dev/null 2>&1
 fi
 rm -rf "$CLOUD_DIR"
