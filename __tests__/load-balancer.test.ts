@@ -87,7 +87,7 @@ describe('LoadBalancer', () => {
       loadbalancer_id: ref('openstack_lb_loadbalancer_v2', lbKey),
       protocol: 'TCP',
       protocol_port: 6443,
-      allowed_cidrs: ['192.0.2.0/24', '10.30.0.0/16'],
+      allowed_cidrs: ['10.30.0.0/16', '192.0.2.0/24'],
       timeout_client_data: 600_000,
       timeout_member_data: 600_000,
     });

@@ -254,7 +254,8 @@ export class LoadBalancer extends Construct {
         loadbalancerId: this.loadBalancer.id,
         protocol: l.protocol,
         protocolPort: l.port,
-        allowedCidrs: l.allowedCidrs,
+        // Sorted: Octavia returns them so, and the provider's list would diff forever otherwise.
+        allowedCidrs: l.allowedCidrs && [...l.allowedCidrs].sort(),
         timeoutClientData: idleMs,
         timeoutMemberData: idleMs,
         tags,
