@@ -11,11 +11,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
-import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
-import { bootstrapSecrets, clusterApiObjects, externalControlPlaneCrd, externalControlPlaneManagerRole } from '../lib/platform/cluster-api';
-import { CAPO_IDENTITY_SECRET, NODE_AUTOSCALING_NAMESPACES, WORKLOAD_ACCESS, WORKLOAD_ACCESS_RULES } from '../lib/platform/node-autoscaling';
-import { MAX_PODS_PER_NODE } from '../lib/rke2/kubelet';
+import { parseAllDocuments, stringify } from 'yaml';
+import { externalControlPlaneCrd, externalControlPlaneManagerRole } from '../lib/platform/cluster-api';
+import { NODE_AUTOSCALING_NAMESPACES, WORKLOAD_ACCESS, WORKLOAD_ACCESS_RULES } from '../lib/platform/node-autoscaling';
+import { sampleClusterApiObjects } from './lib/cluster-api-sample';
 
 const [out, caFile, capiWebhookUrl, capoWebhookUrl] = process.argv.slice(2);
 if (!out || !caFile || !capiWebhookUrl || !capoWebhookUrl) {
@@ -62,24 +61,4 @@ write('workload.yaml', [
   },
 ]);
 
-const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
-delete raw.environments.production.agentPools[0].count;
-raw.environments.production.agentPools[0].autoscaling = { minNodes: 6, maxNodes: 12 };
-const env = parsePlatformConfig(stringify(raw), 'platform.yaml').environments.production;
-const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const input = {
-  namespace: ns,
-  clusterName: 'webhost-production',
-  apiHost: '127.0.0.1',
-  podCidr: env.kubernetes.podCidr,
-  serviceCidr: env.kubernetes.serviceCidr,
-  networkId: uuid(1),
-  agentsSubnetId: uuid(2),
-  agentsSecurityGroupId: uuid(3),
-  imageId: uuid(4),
-  identitySecretName: CAPO_IDENTITY_SECRET,
-  tags: ['platform=webhost', 'environment=production'],
-  maxPods: MAX_PODS_PER_NODE,
-};
-const pools = [{ pool: env.agentPools[0] as any, serverGroupId: uuid(5), userData: '#cloud-config\n' }];
-write('objects.yaml', [...bootstrapSecrets(input, pools), ...clusterApiObjects(input, pools)]);
+write('objects.yaml', sampleClusterApiObjects('127.0.0.1'));
