@@ -14,7 +14,8 @@ import {
 } from './lib/output';
 import { autoscalingNotices } from './lib/platform/autoscaling';
 import { capacityReport } from './lib/sites/capacity';
-import { catalogOptionsOf, loadSitesCatalog, SITE_ENVIRONMENTS, SitesCatalogError } from './lib/sites/catalog';
+import { siteEnvironments } from './lib/config';
+import { catalogOptionsOf, loadSitesCatalog, SitesCatalogError } from './lib/sites/catalog';
 import { shardNotices } from './lib/sites/sharding';
 import { buildPlatform, platformStackNames } from './stacks';
 
@@ -32,7 +33,7 @@ try {
   if (capacity.problems.length > 0) throw new SitesCatalogError(catalogFile, capacity.problems);
   // On stdout, as the config warnings: cdktf synth shows an app's stderr as errors.
   for (const line of [...capacity.warnings.map((w) => `warning: ${w}`), ...autoscalingNotices(config)]) console.log(line);
-  const only = requested && selectStacks(requested, platformStackNames(catalog));
+  const only = requested && selectStacks(requested, platformStackNames(config, catalog));
   // Synthesizes into a sibling directory and swaps it in only when every check passed.
   const stale: string[] = [];
   const written = synthesizeAtomically(
@@ -48,7 +49,7 @@ try {
   if (only === undefined) console.log(summarizeStacks(written));
   else console.log('Cost estimate of the whole output: npm run cost');
   // What became of the shards without sites, and of folders of stacks no longer in the app.
-  for (const line of shardNotices(catalog, SITE_ENVIRONMENTS)) console.log(line);
+  for (const line of shardNotices(catalog, siteEnvironments(config))) console.log(line);
   for (const stack of stale) console.log(`${stack}: no longer synthesized; its folder is removed from the output (its state is kept)`);
   // Warnings on stdout: the synth succeeded (cdktf synth shows an app's stderr as errors).
   for (const line of configWarnings(file, config)) console.log(line);

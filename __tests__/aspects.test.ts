@@ -372,7 +372,7 @@ describe('backups-kept-in-production', () => {
 
   test.each(['production', 'production-sites-01'])('a force-destroyed container in %s fails', (stackName) => {
     expect(violationsOf(bucket, { stackName })).toEqual([
-      `${stackName}/EtcdBackups: backups-kept-in-production: force_destroy is true on a container of the ${stackName} stack: set force_destroy to false (environments.production.backups.forceDestroy: false); empty the container by hand if you must delete it`,
+      `${stackName}/EtcdBackups: backups-kept-in-production: force_destroy is true on a container of the ${stackName} stack (production is protected): set force_destroy to false (environments.production.backups.forceDestroy: false); empty the container by hand if you must delete it`,
     ]);
   });
 

@@ -320,9 +320,9 @@ const ROWS: Row[] = [
       'platform.yaml: extra: 1: unknown field; remove it or fix its spelling',
     ],
     [
-      'missing environment',
+      'an environment removed, its telemetry tenant kept',
       (c) => delete c.environments.test,
-      'platform.yaml: environments.test: (missing): required field is missing; add it (object)',
+      'platform.yaml: platformLayer.tenants.test: "test": not an environment of this config (tools, production); name one of them, or remove the entry',
     ],
     // cross-field rules
     [
@@ -490,7 +490,7 @@ const ROWS: Row[] = [
     [
       'production backups force-destroyed',
       (c) => (c.environments.production.backups.forceDestroy = true),
-      'platform.yaml: environments.production.backups.forceDestroy: true: production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
+      "platform.yaml: environments.production.backups.forceDestroy: true: production is protected, and a protected environment's backups are never force-destroyed; set it to false (empty the container by hand if you must)",
     ],
     [
       'the old restoreSnapshot field',

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_CONFIG_FILE, ENVIRONMENT_NAMES, FLAVOR_PATTERN, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
+import { DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT_NAMES, FLAVOR_PATTERN, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
 import {
   CostEstimateError,
   environmentOf,
@@ -260,7 +260,7 @@ describe('the default platform', () => {
   const { json } = synthPlatform(config);
   const estimates = Object.entries(json).map(([stack, stackJson]) => estimateStack(stack, stackJson));
 
-  test.each(ENVIRONMENT_NAMES)('%s: every instance, volume, load balancer, floating IP and container is counted', (name) => {
+  test.each(DEFAULT_ENVIRONMENT_NAMES)('%s: every instance, volume, load balancer, floating IP and container is counted', (name) => {
     const env = config.environments[name];
     const pools = [env.servers, ...env.agentPools];
     const estimate = estimates.find((e) => e.stack === name)!;

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { parse } from 'yaml';
-import { loadPlatformConfig } from '../lib/config';
-import { ENVIRONMENT_NAMES } from '../lib/config/environments';
+import { environmentPolicies, loadPlatformConfig } from '../lib/config';
+import { DEFAULT_ENVIRONMENT_NAMES } from '../lib/config/environments';
 import {
   appliedRecordDir,
   CI_VARIABLES,
@@ -19,7 +19,6 @@ import {
   sitesShardsOf,
   unchangedFile,
 } from '../lib/delivery/gitlab-ci';
-import { SITE_ENVIRONMENTS } from '../lib/sites/catalog';
 import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 import { sharedPath, testWithShared } from './support/shared';
@@ -28,6 +27,10 @@ const repo = path.join(__dirname, '..');
 const committed = readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8');
 const pipeline = parse(committed) as Record<string, any>;
 const ON_DEFAULT_BRANCH = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
+
+/** The default config's environments as the pipeline sees them, and its sites environments. */
+const ENVIRONMENTS = environmentPolicies(loadPlatformConfig({}).config);
+const SITE_ENVIRONMENTS = ENVIRONMENTS.filter((e) => e.role === 'sites').map((e) => e.name);
 
 const newApp = () => new App({ stackTraces: false, outdir: mkdtempSync(path.join(tmpdir(), 'pipeline-')) });
 const stacksOf = (app: App) => app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
@@ -70,7 +73,7 @@ const tofuRun = (job: any) => {
 };
 
 test('the committed .gitlab-ci.yml is what the generator makes from the app', () => {
-  const generated = renderGitlabPipeline(pipelineStacks(defaultApp()));
+  const generated = renderGitlabPipeline(ENVIRONMENTS, pipelineStacks(defaultApp(), ENVIRONMENTS));
   if (committed !== generated) {
     throw new Error('.gitlab-ci.yml is out of date with the app\'s stacks: run `npm run pipeline` and commit .gitlab-ci.yml');
   }
@@ -129,15 +132,15 @@ describe('every stack the app synthesizes', () => {
   });
 
   test('belongs to one of the environments, each with a plan and an apply job', () => {
-    expect(stackNames.length).toBeGreaterThanOrEqual(ENVIRONMENT_NAMES.length);
-    for (const name of stackNames) expect(ENVIRONMENT_NAMES).toContain(name.split('-')[0]);
+    expect(stackNames.length).toBeGreaterThanOrEqual(DEFAULT_ENVIRONMENT_NAMES.length);
+    for (const name of stackNames) expect(DEFAULT_ENVIRONMENT_NAMES).toContain(name.split('-')[0]);
     // The cluster and platform stacks by the environment's jobs, each shard by its own in the sites pipeline.
     const planned = [
-      ...ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`plan:${env}`]).stacks),
+      ...DEFAULT_ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`plan:${env}`]).stacks),
       ...SITE_ENVIRONMENTS.flatMap((env) => shardsIn(sites.byEnvironment[env], 'plan-shard')),
     ];
     const applied = [
-      ...ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`apply:${env}`]).stacks),
+      ...DEFAULT_ENVIRONMENT_NAMES.flatMap((env) => tofuRun(pipeline[`apply:${env}`]).stacks),
       ...SITE_ENVIRONMENTS.flatMap((env) => shardsIn(sites.byEnvironment[env], 'apply-shard')),
     ];
     expect(stackNames.filter(isSitesShard).length).toBeGreaterThanOrEqual(2);
@@ -145,7 +148,7 @@ describe('every stack the app synthesizes', () => {
     expect([...applied].sort()).toEqual([...stackNames].sort());
   });
 
-  test.each([...ENVIRONMENT_NAMES])('of %s is planned, then applied from its saved plan, after the stacks it reads', (env) => {
+  test.each([...DEFAULT_ENVIRONMENT_NAMES])('of %s is planned, then applied from its saved plan, after the stacks it reads', (env) => {
     const ofEnv = stacks.filter((s) => s.node.id.split('-')[0] === env && !isSitesShard(s.node.id));
     const plan = tofuRun(pipeline[`plan:${env}`]);
     const apply = tofuRun(pipeline[`apply:${env}`]);
@@ -257,7 +260,7 @@ describe('the sites shards from a manifest', () => {
 
   test('a shard that does not read its platform stack is refused', () => {
     const manifest = { stacks: { 'test-sites-01': { dependencies: ['test'] }, test: { dependencies: [] } } };
-    expect(() => sitesShardsOf(manifest)).toThrow(
+    expect(() => sitesShardsOf(manifest, ENVIRONMENTS)).toThrow(
       "stack test-sites-01: does not depend on test-platform; a shard's jobs run after its cluster and platform applies, so it must read them",
     );
   });
@@ -269,10 +272,10 @@ describe('plans and applies', () => {
     expect(pipeline['apply:production'].rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: 'manual' }]);
     expect(pipeline['apply:test'].rules).toEqual([{ if: ON_DEFAULT_BRANCH, when: 'on_success' }]);
     // Plans too: merge requests (forks' among them) never run a job that sees credentials.
-    for (const env of ENVIRONMENT_NAMES) expect(pipeline[`plan:${env}`].rules).toEqual([{ if: ON_DEFAULT_BRANCH }]);
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) expect(pipeline[`plan:${env}`].rules).toEqual([{ if: ON_DEFAULT_BRANCH }]);
   });
 
-  test.each([...ENVIRONMENT_NAMES])('of %s run in its environment, one pipeline at a time', (env) => {
+  test.each([...DEFAULT_ENVIRONMENT_NAMES])('of %s run in its environment, one pipeline at a time', (env) => {
     expect(pipeline[`apply:${env}`].environment).toEqual({ name: env });
     expect(pipeline[`plan:${env}`].environment).toEqual({ name: env, action: 'prepare' });
     expect(pipeline[`apply:${env}`].resource_group).toBe(env);
@@ -375,11 +378,11 @@ describe('the generator', () => {
     new TerraformOutput(shard1, 'release', { value: release.stringValue });
     shard2.addDependency(shard1);
 
-    const byEnvironment = pipelineStacks(app);
+    const byEnvironment = pipelineStacks(app, ENVIRONMENTS);
     expect(platform.dependencies.map((d) => d.node.id)).toEqual(['test']);
     const order = ['test', 'test-zz-platform', 'test-sites-01', 'test-sites-02'];
     expect(byEnvironment.test.map((s) => s.name)).toEqual(order);
-    const p = parse(renderGitlabPipeline(byEnvironment)) as Record<string, any>;
+    const p = parse(renderGitlabPipeline(ENVIRONMENTS, byEnvironment)) as Record<string, any>;
     // The shards have jobs of their own, in the sites pipeline.
     expect(tofuRun(p['plan:test']).stacks).toEqual(['test', 'test-zz-platform']);
     expect(tofuRun(p['apply:test']).stacks).toEqual(['test', 'test-zz-platform']);
@@ -403,13 +406,13 @@ describe('the generator', () => {
   test('orders independent stacks by name', () => {
     const app = newApp();
     for (const name of ['production-sites-03', 'production', 'production-sites-01']) new TerraformStack(app, name);
-    expect(pipelineStacks(app).production.map((s) => s.name)).toEqual(['production', 'production-sites-01', 'production-sites-03']);
+    expect(pipelineStacks(app, ENVIRONMENTS).production.map((s) => s.name)).toEqual(['production', 'production-sites-01', 'production-sites-03']);
   });
 
   test('refuses a stack outside the environments, which would get no jobs', () => {
     const app = newApp();
     new TerraformStack(app, 'shared-dns');
-    expect(() => pipelineStacks(app)).toThrow(
+    expect(() => pipelineStacks(app, ENVIRONMENTS)).toThrow(
       'stack shared-dns: its name does not start with an environment (tools, production, test); name it <environment>-<layer> so the pipeline plans and applies it',
     );
   });

@@ -5,7 +5,7 @@ import { LbLoadbalancerV2 } from '../.gen/providers/openstack/lb-loadbalancer-v2
 import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
 import { LoadBalancer, type ListenerProps, type LoadBalancerMember, type LoadBalancerProps } from '../lib/openstack/load-balancer';
 import { checkAgainstSchema, type ProviderSchemaDocument } from '../lib/verify/provider-schema';
-import { ENVIRONMENT_NAMES } from '../lib/config';
+import { DEFAULT_ENVIRONMENT_NAMES } from '../lib/config';
 import { synthPlatform } from './support/synth';
 
 const schema: ProviderSchemaDocument = JSON.parse(
@@ -266,7 +266,7 @@ describe('the cluster’s load balancers', () => {
   const { json } = synthPlatform();
 
   test('the ingress listeners (80, 443) send the PROXY protocol, so Traefik sees the client’s address; the API ones do not', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const r = json[env].resource;
       const pools = Object.entries<any>(r.openstack_lb_pool_v2);
       const protocolOf = (name: string) => {
@@ -288,7 +288,7 @@ describe('the cluster’s load balancers', () => {
 
   test('a joining node reaches only servers whose API answers: the supervisor pool is checked on 6443', () => {
     // RKE2 opens 9345 before a joining server is ready; its API opens after etcd.
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const r = json[env].resource;
       const poolKey = (name: string) => Object.entries<any>(r.openstack_lb_pool_v2).find(([, p]) => p.name === `webhost-${env}-${name}`)![0];
       const membersOf = (name: string) =>

@@ -68,12 +68,12 @@ beforeEach(() => {
 });
 
 test('the example catalog at 5 sites a shard gives three production shards', () => {
-  expect(platformStackNames(catalog).filter((s) => s.startsWith('production-sites-'))).toEqual([
+  expect(platformStackNames(config, catalog).filter((s) => s.startsWith('production-sites-'))).toEqual([
     'production-sites-01',
     'production-sites-02',
     'production-sites-03',
   ]);
-  expect(readdirSync(path.join(full, 'stacks')).sort()).toEqual([...platformStackNames(catalog)].sort());
+  expect(readdirSync(path.join(full, 'stacks')).sort()).toEqual([...platformStackNames(config, catalog)].sort());
 });
 
 test('--stack writes that stack byte-identical to a full synth and leaves every other folder and the manifest as they were', () => {
@@ -112,7 +112,7 @@ test('a list, as a comma list and repeated flags, writes exactly those stacks, e
   const after = hashTree(outdir);
   for (const stack of chosen) expect(after[`stacks/${stack}/cdk.tf.json`]).toBe(fullTree[`stacks/${stack}/cdk.tf.json`]);
   const others = readdirSync(path.join(outdir, 'stacks')).filter((s) => !chosen.includes(s));
-  expect(others).toHaveLength(platformStackNames(catalog).length - chosen.length);
+  expect(others).toHaveLength(platformStackNames(config, catalog).length - chosen.length);
   for (const stack of others) expect(after[`stacks/${stack}/cdk.tf.json`]).toBe(before[`stacks/${stack}/cdk.tf.json`]);
 });
 
@@ -134,7 +134,7 @@ test('an unknown stack name is refused with the valid names, and nothing is writ
   expect(run.stdout).toBe('');
   expect(run.stderr).toBe(
     'synth: no stack named production-sites-7 in this app (from this config and sites catalog); nothing was written. ' +
-      `The stacks are: ${platformStackNames(catalog).join(', ')}\n`,
+      `The stacks are: ${platformStackNames(config, catalog).join(', ')}\n`,
   );
   expect(hashTree(outdir)).toEqual(before);
   expect(leftovers()).toEqual([]);

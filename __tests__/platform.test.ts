@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { assertGuardrails, TENANT_LABEL } from '../lib/aspects';
-import { ENVIRONMENT_NAMES, loadPlatformConfig, type PlatformConfig } from '../lib/config';
+import { DEFAULT_ENVIRONMENT_NAMES, loadPlatformConfig, type PlatformConfig } from '../lib/config';
 import {
   CHARTS,
   DEFAULT_PLATFORM_LAYER_CONFIG,
@@ -39,7 +39,7 @@ const secrets = (stack: any): Record<string, any> =>
 
 describe('platform stacks', () => {
   test('one <env>-platform stack per environment, each reading only its own cluster state', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const stack = json[`${env}-platform`];
       expect(stack).toBeDefined();
       const remote = stack.data.terraform_remote_state;
@@ -60,7 +60,7 @@ describe('platform stacks', () => {
       expect(stack.terraform.encryption.remote_state_data_sources).toBeDefined();
     }
     // The platform reads the cluster stacks' named outputs: no generated cross-stack outputs.
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       expect(Object.keys(json[env].output).filter((name) => name.startsWith('cross-stack-output-'))).toEqual([]);
     }
   });
@@ -128,7 +128,7 @@ describe('platform stacks', () => {
 
 describe('Traefik', () => {
   test('NodePorts equal the config, class traefik, 2+ replicas on the agents with a PDB', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const values = valuesOf(releases(json[`${env}-platform`]).traefik);
       expect(values.service.spec.type).toBe('NodePort');
       expect(values.ports.web.nodePort).toBe(config.environments[env].ingress.httpNodePort);
@@ -141,7 +141,7 @@ describe('Traefik', () => {
   });
 
   test('plain HTTP is redirected to HTTPS except ACME HTTP-01 challenges; websecure is the default entry point', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const { web, websecure } = valuesOf(releases(json[`${env}-platform`]).traefik).ports;
       // Chart 41 takes the redirect under ports.<name>.http (its schema refuses ports.web.redirections).
       expect(web.http.redirections).toEqual({ entryPoint: { to: 'websecure', scheme: 'https', permanent: true } });
@@ -157,7 +157,7 @@ describe('Traefik', () => {
   });
 
   test('HSTS on every HTTPS response: a headers Middleware on the websecure entry point, after the chart and its CRDs', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const byName = releases(json[`${env}-platform`]);
       const { web, websecure } = valuesOf(byName.traefik).ports;
       expect(websecure.http.middlewares).toEqual(['traefik-hsts@kubernetescrd']);
@@ -212,7 +212,7 @@ describe('Traefik', () => {
       expect(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
       expect(ports.web.proxyProtocol.trustedIPs).toEqual(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS);
       expect(ports.websecure.proxyProtocol.trustedIPs).toEqual(IngressController.DEFAULT_PROXY_PROTOCOL_TRUSTED_CIDRS);
-      for (const env of ENVIRONMENT_NAMES) {
+      for (const env of DEFAULT_ENVIRONMENT_NAMES) {
         const { web, websecure } = valuesOf(releases(json[`${env}-platform`]).traefik).ports;
         for (const entryPoint of [web, websecure]) {
           expect(entryPoint.proxyProtocol.trustedIPs.length).toBeGreaterThan(0);
@@ -270,7 +270,7 @@ describe('cert-manager', () => {
 
 describe('tenant guardrails', () => {
   test('CiliumClusterwideNetworkPolicy: tenant pods, ingress only from platform namespaces, egress denies', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const [policy] = valuesOf(releases(json[`${env}-platform`])['tenant-guardrails']).objects;
       expect(policy.apiVersion).toBe('cilium.io/v2');
       expect(policy.kind).toBe('CiliumClusterwideNetworkPolicy');
@@ -318,7 +318,7 @@ describe('tenant guardrails', () => {
   });
 
   test('no pod of the cluster, platform pods included, reaches the metadata service', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const [, policy] = valuesOf(releases(json[`${env}-platform`])['tenant-guardrails']).objects;
       expect(policy).toEqual({
         apiVersion: 'cilium.io/v2',
@@ -400,8 +400,9 @@ describe('monitoring on tools', () => {
     expect(grafana.admin).toEqual({ existingSecret: 'grafana-admin', userKey: 'admin-user', passwordKey: 'admin-password' });
     expect(secrets(tools)['grafana-admin'].data['admin-password']).toMatch(/^\$\{random_password\.Monitoring_GrafanaAdminPassword_/);
     const sources = grafana.datasources['datasources.yaml'].datasources;
-    for (const env of ENVIRONMENT_NAMES) {
-      const tenant = DEFAULT_PLATFORM_LAYER_CONFIG.tenants[env];
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
+      // The default config names each environment's tenant after it.
+      const tenant = env;
       for (const type of ['prometheus', 'loki']) {
         const ds = sources.find((s: any) => s.type === type && s.secureJsonData.httpHeaderValue1 === tenant);
         expect(ds).toBeDefined();
@@ -509,7 +510,7 @@ describe('monitoring on tools', () => {
     });
     const users: string = secrets(tools)['telemetry-htpasswd'].data.users;
     expect(users.split('\n')).toEqual(
-      ENVIRONMENT_NAMES.map((env) => expect.stringMatching(new RegExp(`^${env}:\\$\\{random_password\\.Monitoring_TelemetryPassword-${env}_[0-9A-F]+\\.bcrypt_hash\\}$`))),
+      DEFAULT_ENVIRONMENT_NAMES.map((env) => expect.stringMatching(new RegExp(`^${env}:\\$\\{random_password\\.Monitoring_TelemetryPassword-${env}_[0-9A-F]+\\.bcrypt_hash\\}$`))),
     );
     expect(users).not.toContain('bcrypt(');
     const ingresses = Object.values<any>(tools.resource.kubernetes_ingress_v1);
@@ -533,10 +534,10 @@ describe('monitoring on tools', () => {
 describe('telemetry agent', () => {
   test('each cluster pushes with its own tenant id to the configured tools URLs, credentials from a secret', () => {
     const { metricsHost, logsHost } = DEFAULT_PLATFORM_LAYER_CONFIG.tools;
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const stack = json[`${env}-platform`];
       const values = valuesOf(releases(stack)['k8s-monitoring']);
-      const tenant = DEFAULT_PLATFORM_LAYER_CONFIG.tenants[env];
+      const tenant = env;
       expect(values.cluster.name).toBe(env);
       expect(values.destinations.map((d: any) => [d.type, d.url, d.tenantId])).toEqual([
         ['prometheus', `https://${metricsHost}/api/v1/push`, tenant],
@@ -580,7 +581,8 @@ describe('config fragment', () => {
         metricsHost: 'metrics.tools.webhost.ch',
         logsHost: 'logs.tools.webhost.ch',
       },
-      tenants: { tools: 'tools', production: 'production', test: 'test' },
+      // Each environment's tenant defaults to its name (tenantOf); none is listed.
+      tenants: {},
       retention: { metricsDays: 90, logsDays: 30 },
       ingress: { replicas: 2 },
     });
@@ -588,7 +590,7 @@ describe('config fragment', () => {
 
   test.each([
     [{ acmeEmail: 'nope' }, /acmeEmail/],
-    [{ tenants: { production: 'tools' } }, /same tenant id as tools/],
+    [{ tenants: { production: 'Tools' } }, /lower-case letters/],
     [{ tools: { metricsHost: 'logs.tools.webhost.ch' } }, /three different host names/],
     [{ retention: { logsDays: 0 } }, /at least 1 day/],
     [{ ingress: { replicas: 1 } }, /at least 2/],
@@ -635,7 +637,7 @@ describe('platform-manifests chart', () => {
 });
 
 describe('the platform stacks pass the config on (stacks/ wiring)', () => {
-  test.each(ENVIRONMENT_NAMES)('%s: Traefik believes the PROXY header from its cluster’s agents subnet and pod range only', (env) => {
+  test.each(DEFAULT_ENVIRONMENT_NAMES)('%s: Traefik believes the PROXY header from its cluster’s agents subnet and pod range only', (env) => {
     const traefik = valuesOf(releases(json[`${env}-platform`]).traefik);
     const expected = [config.environments[env].network.agentsSubnetCidr, config.environments[env].kubernetes.podCidr];
     expect(traefik.ports.web.proxyProtocol).toEqual({ trustedIPs: expected });

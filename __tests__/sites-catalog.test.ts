@@ -207,7 +207,7 @@ describe('bad entries name the file, the field, the value and the fix', () => {
     [
       'an unknown environment',
       (c) => (c.sites[0].environments = ['production', 'staging']),
-      'sites.yaml: sites[0].environments[1]: "staging": must be one of production, test',
+      'sites.yaml: sites[0].environments[1]: "staging": not a sites environment of the platform config (production, test); list one of them',
     ],
     [
       'a misspelt field',

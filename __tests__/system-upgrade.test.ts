@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { parse, stringify } from 'yaml';
 import { TENANT_LABEL } from '../lib/aspects';
-import { DEFAULT_CONFIG_FILE, ENVIRONMENT_NAMES, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
+import { DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT_NAMES, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
 import { MANIFESTS_CHART } from '../lib/platform';
 import {
   RKE2_AGENT_PLAN,
@@ -36,7 +36,7 @@ const plansOf = (stack: any): Record<string, any> =>
   Object.fromEntries(objectsOf(releases(stack)['system-upgrade-plans']).map((p) => [p.metadata.name, p]));
 
 describe('the system-upgrade-controller of every platform stack', () => {
-  test.each(ENVIRONMENT_NAMES)('%s: CRD, then controller, then Plans; each a release that plans without a cluster', (env) => {
+  test.each(DEFAULT_ENVIRONMENT_NAMES)('%s: CRD, then controller, then Plans; each a release that plans without a cluster', (env) => {
     const stack = json[`${env}-platform`];
     const byName = releases(stack);
     const crd = byName['system-upgrade-crd'];
@@ -58,7 +58,7 @@ describe('the system-upgrade-controller of every platform stack', () => {
   });
 
   test('its namespace admits privileged pods (the upgrade jobs) and is no tenant namespace, so no tenant policy selects it', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const stack = json[`${env}-platform`];
       const ns = Object.values<any>(stack.resource.kubernetes_namespace_v1).find((n) => n.metadata.name === 'system-upgrade');
       expect(ns.metadata.labels).toEqual({
@@ -97,7 +97,7 @@ describe('the system-upgrade-controller of every platform stack', () => {
 });
 
 describe('the Plans', () => {
-  test.each(ENVIRONMENT_NAMES)('%s: servers one at a time (cordoned), then agents one at a time (drained, PDBs respected), to kubernetes.version', (env) => {
+  test.each(DEFAULT_ENVIRONMENT_NAMES)('%s: servers one at a time (cordoned), then agents one at a time (drained, PDBs respected), to kubernetes.version', (env) => {
     const version = config.environments[env].kubernetes.version;
     const tag = version.replace('+', '-');
     const plans = plansOf(json[`${env}-platform`]);
@@ -132,7 +132,7 @@ describe('the Plans', () => {
 
   test('conform to the Plan CRD of system-upgrade-controller v0.19.2, no field unknown to it', () => {
     const schemas = crdSchemas(crdYaml);
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       for (const plan of Object.values(plansOf(json[`${env}-platform`]))) expect(schemas.validate(plan)).toEqual([]);
     }
   });
@@ -168,11 +168,11 @@ describe('the Plans', () => {
 
 describe('upgrading RKE2: a change of kubernetes.version', () => {
   const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
-  for (const env of ENVIRONMENT_NAMES) raw.environments[env].kubernetes = { version: 'v1.35.1+rke2r1' };
+  for (const env of DEFAULT_ENVIRONMENT_NAMES) raw.environments[env].kubernetes = { version: 'v1.35.1+rke2r1' };
   const after = synthPlatform(parsePlatformConfig(stringify(raw), 'platform.yaml')).json;
 
   test('moves both Plans of every platform stack to the new version and its upgrade image', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       for (const plan of Object.values<any>(plansOf(after[`${env}-platform`]))) {
         expect(plan.spec.version).toBe('v1.35.1+rke2r1');
         expect(plan.spec.upgrade.image).toBe('docker.io/rancher/rke2-upgrade:v1.35.1-rke2r1');
@@ -187,7 +187,7 @@ describe('upgrading RKE2: a change of kubernetes.version', () => {
   };
 
   test('replaces no node: in the cluster stack only user data changes, which running instances ignore; new nodes install the new version', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of DEFAULT_ENVIRONMENT_NAMES) {
       const before = json[env].resource.openstack_compute_instance_v2;
       const now = after[env].resource.openstack_compute_instance_v2;
       expect(Object.keys(now)).toEqual(Object.keys(before));

@@ -14,16 +14,19 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SITE_ENVIRONMENTS } from '../lib/sites/catalog';
+import { environmentPolicies, loadPlatformConfig } from '../lib/config';
 import { appliedRecordDir, appliedRecordRoot, renderSitesPipeline, sitesPipelineFile, sitesShardsOf } from '../lib/delivery/gitlab-ci';
 
 function writeSitesPipelines(outdir: string): void {
   const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-  const shards = sitesShardsOf(manifest);
-  for (const environment of SITE_ENVIRONMENTS) {
+  // The config CI synthesized with (PLATFORM_CONFIG): which environments take sites, and which apply by hand.
+  const environments = environmentPolicies(loadPlatformConfig().config);
+  const shards = sitesShardsOf(manifest, environments);
+  for (const site of environments.filter((e) => e.role === 'sites')) {
+    const environment = site.name;
     const file = path.join(outdir, sitesPipelineFile(environment));
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, renderSitesPipeline(environment, shards[environment]));
+    writeFileSync(file, renderSitesPipeline(site, shards[environment]));
     for (const stack of shards[environment]) {
       const json = JSON.parse(readFileSync(path.join(outdir, manifest.stacks[stack].synthesizedStackPath), 'utf8'));
       const dir = path.join(outdir, appliedRecordDir(stack));
@@ -37,7 +40,6 @@ function writeSitesPipelines(outdir: string): void {
 function writeParentPipeline(): void {
   // Loaded here only: the sites mode runs in the synth job and needs no app.
   const { App } = require('cdktf') as typeof import('cdktf');
-  const { loadPlatformConfig } = require('../lib/config') as typeof import('../lib/config');
   const { pipelineStacks, renderGitlabPipeline } = require('../lib/delivery/gitlab-ci') as typeof import('../lib/delivery/gitlab-ci');
   const { catalogOptionsOf, loadSitesCatalog } = require('../lib/sites/catalog') as typeof import('../lib/sites/catalog');
   const { buildPlatform } = require('../stacks') as typeof import('../stacks');
@@ -47,7 +49,8 @@ function writeParentPipeline(): void {
   const app = new App({ stackTraces: false, outdir: path.join(require('node:os').tmpdir(), 'pipeline-unused') });
   buildPlatform(app, config, catalog);
   const file = path.join(__dirname, '..', '.gitlab-ci.yml');
-  writeFileSync(file, renderGitlabPipeline(pipelineStacks(app)));
+  const environments = environmentPolicies(config);
+  writeFileSync(file, renderGitlabPipeline(environments, pipelineStacks(app, environments)));
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 

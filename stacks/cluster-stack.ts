@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
-import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
+import { cloudOf, type CloudConfig, type EnvironmentConfig, type EnvironmentName, type StateConfig } from '../lib/config';
 import { ClusterApiCloudAccess } from '../lib/platform/cluster-api-cloud';
 import { Rke2Cluster } from '../lib/rke2/rke2-cluster';
 import { configureState } from '../lib/state/backend';
@@ -12,6 +12,7 @@ export interface ClusterStackProps {
   readonly platformName: string;
   readonly state: StateConfig;
   readonly environment: EnvironmentName;
+  /** The project's cloud section: the state lives in its region; the cluster in its own (cluster.region). */
   readonly cloud: CloudConfig;
   readonly cluster: EnvironmentConfig;
 }
@@ -32,9 +33,10 @@ export class ClusterStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id);
-    const { cloud, cluster } = props;
+    const { cluster } = props;
+    const cloud = cloudOf(props, cluster);
     this.environment = props.environment;
-    configureState(this, props.state, cloud);
+    configureState(this, props.state, props.cloud);
     new OpenstackProvider(this, 'openstack', { authUrl: cloud.authUrl, region: cloud.region });
     new TlsProvider(this, 'tls', {});
     new RandomProvider(this, 'random', {});

@@ -1,7 +1,7 @@
 import type { App } from 'cdktf';
 import { addGuardrails } from '../lib/aspects';
-import { ENVIRONMENT_NAMES, type PlatformConfig } from '../lib/config';
-import { SITE_ENVIRONMENTS, shardsOf, type SitesCatalog } from '../lib/sites';
+import { environmentNames, siteEnvironments, type EnvironmentName, type PlatformConfig } from '../lib/config';
+import { previewDomainOf, shardsOf, type SitesCatalog } from '../lib/sites';
 import { ClusterStack } from './cluster-stack';
 import { buildPlatformStacks, type PlatformStack } from './platform';
 import { SitesStack } from './sites-stack';
@@ -12,10 +12,11 @@ export { PlatformStack, buildPlatformStacks } from './platform';
 
 /** Every stack of the platform, keyed by stack name. */
 export interface PlatformStacks {
-  readonly clusters: Readonly<Record<(typeof ENVIRONMENT_NAMES)[number], ClusterStack>>;
+  /** Each environment's cluster (`<env>`), in the config's order. */
+  readonly clusters: Readonly<Record<EnvironmentName, ClusterStack>>;
   /** Each environment's platform layer (`<env>-platform`), reading its cluster stack's outputs. */
-  readonly platform: Readonly<Record<(typeof ENVIRONMENT_NAMES)[number], PlatformStack>>;
-  /** The sites shards of production and test, keyed by stack name (`production-sites-01`). */
+  readonly platform: Readonly<Record<EnvironmentName, PlatformStack>>;
+  /** The sites shards of every sites environment, keyed by stack name (`production-sites-01`). */
   readonly sites: Readonly<Record<string, SitesStack>>;
 }
 
@@ -32,19 +33,20 @@ export interface BuildOptions {
   readonly onlyShards?: readonly string[];
 }
 
-/** The names of the stacks buildPlatform adds for this catalog, in the order it adds them. */
-export function platformStackNames(catalog: SitesCatalog = NO_SITES): string[] {
+/** The names of the stacks buildPlatform adds for this config and catalog, in the order it adds them. */
+export function platformStackNames(config: PlatformConfig, catalog: SitesCatalog = NO_SITES): string[] {
+  const environments = environmentNames(config);
   return [
-    ...ENVIRONMENT_NAMES,
-    ...ENVIRONMENT_NAMES.map((environment) => `${environment}-platform`),
-    ...SITE_ENVIRONMENTS.flatMap((environment) => shardsOf(catalog, environment).map((shard) => shard.stackName)),
+    ...environments,
+    ...environments.map((environment) => `${environment}-platform`),
+    ...siteEnvironments(config).flatMap((environment) => shardsOf(catalog, environment).map((shard) => shard.stackName)),
   ];
 }
 
 /** Adds every stack of the platform to the app: the clusters, their platform layers, then the sites shards of the catalog. */
 export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCatalog = NO_SITES, options: BuildOptions = {}): PlatformStacks {
-  const clusters = Object.fromEntries(
-    ENVIRONMENT_NAMES.map((environment) => [
+  const clusters: PlatformStacks['clusters'] = Object.fromEntries(
+    environmentNames(config).map((environment) => [
       environment,
       new ClusterStack(app, environment, {
         platformName: config.platform.name,
@@ -54,10 +56,10 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
         cluster: config.environments[environment],
       }),
     ]),
-  ) as PlatformStacks['clusters'];
+  );
   const platform = buildPlatformStacks(app, config, clusters, config.platformLayer);
   const sites: Record<string, SitesStack> = {};
-  for (const environment of SITE_ENVIRONMENTS) {
+  for (const environment of siteEnvironments(config)) {
     for (const shard of shardsOf(catalog, environment)) {
       if (options.onlyShards !== undefined && !options.onlyShards.includes(shard.stackName)) continue;
       sites[shard.stackName] = new SitesStack(app, shard.stackName, {
@@ -66,10 +68,17 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
         cluster: clusters[environment],
         platform: platform[environment],
         shard,
-        testDomain: catalog.testDomain,
+        previewDomain: config.environments[environment].protected ? undefined : requiredPreviewDomain(catalog, environment, shard.sites.length),
       });
     }
   }
   addGuardrails(app, config); // after the last stack: every stack is checked at synth
   return { clusters, platform, sites };
+}
+
+/** An unprotected environment's preview domain; the catalog check refuses sites there without one, so none here is a bug. */
+function requiredPreviewDomain(catalog: SitesCatalog, environment: string, sites: number): string | undefined {
+  const domain = previewDomainOf(catalog, environment);
+  if (domain === undefined && sites > 0) throw new Error(`${environment} is a preview environment without a preview domain in the sites catalog, yet has sites`);
+  return domain;
 }

@@ -4,6 +4,7 @@ import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
+import { tenantOf } from '../lib/platform/config';
 import { CertManager } from '../lib/platform/cert-manager';
 import type { PlatformLayerConfig } from '../lib/platform/config';
 import { CLUSTER_API_OUTPUT, CLUSTER_API_SECRETS_OUTPUT } from '../lib/platform/cluster-api-cloud';
@@ -31,7 +32,14 @@ export const TELEMETRY_PASSWORD_VARIABLE = 'telemetry_password';
 export interface PlatformStackProps {
   readonly environment: EnvironmentName;
   readonly state: StateConfig;
+  /** The project's cloud section: the state lives in its region. */
   readonly cloud: CloudConfig;
+  /**
+   * Every environment of the config, in its order, with its role: the tools
+   * environment keeps a telemetry tenant for each, and is every other one's
+   * telemetry target.
+   */
+  readonly environments: Readonly<Record<EnvironmentName, Pick<EnvironmentConfig, 'role' | 'protected'>>>;
   /** The environment's section of the config (ingress NodePorts, address plan). */
   readonly cluster: EnvironmentConfig;
   /** The environment's cluster stack: the providers read its outputs (cross-stack references). */
@@ -51,7 +59,8 @@ export class PlatformStack extends TerraformStack {
   readonly ingress: IngressController;
   readonly certManager: CertManager;
   readonly guardrails: TenantGuardrails;
-  readonly telemetry: TelemetryAgent;
+  /** Where the config has a tools environment: this cluster's metrics and logs go there. */
+  readonly telemetry?: TelemetryAgent;
   readonly systemUpgrade: SystemUpgrade;
   /** Only on tools. */
   readonly monitoring?: Monitoring;
@@ -105,8 +114,8 @@ export class PlatformStack extends TerraformStack {
       this.nodeAutoscaling = new NodeAutoscaling(this, 'NodeAutoscaling', {
         clusterName: props.clusterStack.clusterName,
         pools: cluster.agentPools,
-        authUrl: props.cloud.authUrl,
-        region: props.cloud.region,
+        authUrl: cluster.authUrl,
+        region: cluster.region,
         podCidr: cluster.kubernetes.podCidr,
         serviceCidr: cluster.kubernetes.serviceCidr,
         kubernetesVersion: cluster.kubernetes.version,
@@ -131,8 +140,10 @@ export class PlatformStack extends TerraformStack {
     // The version new nodes install (cluster stack) is the one running nodes are upgraded to.
     this.systemUpgrade = new SystemUpgrade(this, 'SystemUpgrade', { rke2Version: cluster.kubernetes.version });
 
-    let password: string;
-    if (props.environment === 'tools') {
+    const environments = Object.keys(props.environments);
+    const tools = environments.find((env) => props.environments[env].role === 'tools');
+    let password: string | undefined;
+    if (props.environments[props.environment].role === 'tools') {
       this.monitoring = new Monitoring(this, 'Monitoring', {
         objectStorage: {
           // Names, endpoint and region are config values; only the keys come from the state.
@@ -142,7 +153,8 @@ export class PlatformStack extends TerraformStack {
           accessKey: clusterState.getString('workload_s3_access_key'),
           secretKey: clusterState.getString('workload_s3_secret_key'),
         },
-        tenants: layer.tenants,
+        tenants: Object.fromEntries(environments.map((env) => [env, tenantOf(layer, env)])),
+        defaultEnvironment: defaultDashboardEnvironment(props.environments),
         grafanaHost: layer.tools.grafanaHost,
         grafanaAllowedCidrs: layer.tools.grafanaAllowedCidrs,
         allowWorldGrafana: layer.tools.allowWorldGrafana,
@@ -153,8 +165,8 @@ export class PlatformStack extends TerraformStack {
         ingressController: this.ingress.release.release,
         clusterIssuer: this.certManager.issuers.release,
       });
-      password = this.monitoring.tenantPasswords.tools.result;
-      for (const env of ['production', 'test'] as const) {
+      password = this.monitoring.tenantPasswords[props.environment].result;
+      for (const env of environments.filter((name) => name !== props.environment)) {
         new TerraformOutput(this, `telemetry_password_${env}`, {
           value: this.monitoring.tenantPasswords[env].result,
           sensitive: true,
@@ -166,7 +178,8 @@ export class PlatformStack extends TerraformStack {
         sensitive: true,
         description: `Grafana's admin password (user admin), https://${layer.tools.grafanaHost}`,
       });
-    } else {
+    }
+    if (props.environments[props.environment].role === 'sites') {
       this.sitesDeployer = new SitesDeployer(this, 'SitesDeployer', { namespace: 'kube-system' });
       new TerraformOutput(this, SITES_ACCESS_OUTPUT, {
         sensitive: true,
@@ -178,21 +191,32 @@ export class PlatformStack extends TerraformStack {
           api_address: clusterState.getString('api_address'),
         },
       });
+    }
+    if (password === undefined && tools !== undefined) {
       // Never read from tools' state: environments stay independent. The operator
       // copies tools-platform's telemetry_password_<env> output into CI.
       password = new TerraformVariable(this, TELEMETRY_PASSWORD_VARIABLE, {
         type: 'string',
         sensitive: true,
         nullable: false,
-        description: `Write-path password of this cluster's telemetry tenant (TF_VAR_${TELEMETRY_PASSWORD_VARIABLE}), from tools-platform's output telemetry_password_${props.environment}.`,
+        description: `Write-path password of this cluster's telemetry tenant (TF_VAR_${TELEMETRY_PASSWORD_VARIABLE}), from ${tools}-platform's output telemetry_password_${props.environment}.`,
       }).stringValue;
     }
-    this.telemetry = new TelemetryAgent(this, 'Telemetry', {
-      clusterName: props.environment,
-      tenantId: layer.tenants[props.environment],
-      metricsUrl: `https://${layer.tools.metricsHost}/api/v1/push`,
-      logsUrl: `https://${layer.tools.logsHost}/loki/api/v1/push`,
-      password,
-    });
+    // Without a tools environment there is nowhere to send metrics and logs: no agent.
+    if (password !== undefined) {
+      this.telemetry = new TelemetryAgent(this, 'Telemetry', {
+        clusterName: props.environment,
+        tenantId: tenantOf(layer, props.environment),
+        metricsUrl: `https://${layer.tools.metricsHost}/api/v1/push`,
+        logsUrl: `https://${layer.tools.logsHost}/loki/api/v1/push`,
+        password,
+      });
+    }
   }
+}
+
+/** The environment Grafana opens by default: the first protected sites environment, else the first sites environment. */
+function defaultDashboardEnvironment(environments: PlatformStackProps['environments']): EnvironmentName | undefined {
+  const sites = Object.keys(environments).filter((env) => environments[env].role === 'sites');
+  return sites.find((env) => environments[env].protected) ?? sites[0];
 }

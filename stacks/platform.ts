@@ -1,5 +1,5 @@
 import type { App } from 'cdktf';
-import { ENVIRONMENT_NAMES, type EnvironmentName, type PlatformConfig } from '../lib/config';
+import { environmentNames, type EnvironmentName, type PlatformConfig } from '../lib/config';
 import { DEFAULT_PLATFORM_LAYER_CONFIG, type PlatformLayerConfig } from '../lib/platform/config';
 import type { ClusterStack } from './cluster-stack';
 import { PlatformStack } from './platform-stack';
@@ -17,10 +17,11 @@ export function buildPlatformStacks(
   layer: PlatformLayerConfig = DEFAULT_PLATFORM_LAYER_CONFIG,
 ): Readonly<Record<EnvironmentName, PlatformStack>> {
   return Object.fromEntries(
-    ENVIRONMENT_NAMES.map((environment) => [
+    environmentNames(config).map((environment) => [
       environment,
       new PlatformStack(app, `${environment}-platform`, {
         environment,
+        environments: config.environments,
         state: config.state,
         cloud: config.cloud,
         cluster: config.environments[environment],
@@ -28,5 +29,5 @@ export function buildPlatformStacks(
         layer,
       }),
     ]),
-  ) as Record<EnvironmentName, PlatformStack>;
+  );
 }

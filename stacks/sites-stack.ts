@@ -5,7 +5,7 @@ import { terraformJsonOf } from '../lib/cdktf/plain-values';
 import { stackToTerraform } from '../lib/cdktf/stack-json';
 import { disableTokenStackTraces } from '../lib/cdktf/token-stack-traces';
 import type { CloudConfig, StateConfig } from '../lib/config';
-import type { Shard, SitesCatalog } from '../lib/sites';
+import type { Shard } from '../lib/sites';
 import { Website } from '../lib/sites/website';
 import { configureState } from '../lib/state/backend';
 import type { ClusterStack } from './cluster-stack';
@@ -27,8 +27,12 @@ export interface SitesStackProps {
    */
   readonly platform: PlatformStack;
   readonly shard: Shard;
-  /** The catalog's testDomain: on test a site is served as <name>.<testDomain>. */
-  readonly testDomain: SitesCatalog['testDomain'];
+  /**
+   * Where the environment is a preview (not protected): its domain, each site
+   * served as <name>.<previewDomain> (test: the catalog's testDomain). Absent:
+   * the sites are served on their own hosts.
+   */
+  readonly previewDomain?: string;
 }
 
 /**
@@ -64,7 +68,7 @@ export class SitesStack extends TerraformStack {
       (site) =>
         new Website(this, site.name, {
           name: site.name,
-          hosts: shard.environment === 'production' ? site.hosts : [`${site.name}.${props.testDomain}`],
+          hosts: props.previewDomain === undefined ? site.hosts : [`${site.name}.${props.previewDomain}`],
           image: site.image,
           port: site.port,
           healthPath: site.healthPath,

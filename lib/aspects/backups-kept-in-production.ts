@@ -1,20 +1,19 @@
 import type { IConstruct } from 'constructs';
+import { environmentOfStackName, type EnvironmentName } from '../config/environments';
 import { stackNameOf, terraformBlockOf } from './private/inspect';
 import type { GuardrailRule, GuardrailViolation } from './violation';
 
-/** Stacks holding production data: `production` and `production-*`. */
-export function isProductionStackName(name: string): boolean {
-  return name === 'production' || name.startsWith('production-');
-}
-
 /**
- * `backups-kept-in-production`: no object storage container of a production
- * stack is force-destroyed, so `tofu destroy` cannot take the etcd snapshots
- * with it.
+ * `backups-kept-in-production`: no object storage container of a protected
+ * environment's stacks (`production`, `production-*` in the default config) is
+ * force-destroyed, so `tofu destroy` cannot take the etcd snapshots with it.
  */
 export class BackupsKeptInProduction implements GuardrailRule {
   static readonly ID = 'backups-kept-in-production';
   readonly id = BackupsKeptInProduction.ID;
+
+  /** @param protectedEnvironments the environments marked `protected: true` */
+  constructor(private readonly protectedEnvironments: readonly EnvironmentName[]) {}
 
   check(construct: IConstruct): GuardrailViolation[] {
     const block = terraformBlockOf(construct);
@@ -22,13 +21,14 @@ export class BackupsKeptInProduction implements GuardrailRule {
     const forceDestroy = block.attributes.force_destroy;
     if (forceDestroy !== true && forceDestroy !== 'true') return [];
     const stack = stackNameOf(construct);
-    if (!isProductionStackName(stack)) return [];
+    const environment = environmentOfStackName(stack);
+    if (!this.protectedEnvironments.includes(environment)) return [];
     return [
       {
         path: construct.node.path,
         rule: this.id,
-        problem: `force_destroy is true on a container of the ${stack} stack`,
-        fix: 'set force_destroy to false (environments.production.backups.forceDestroy: false); empty the container by hand if you must delete it',
+        problem: `force_destroy is true on a container of the ${stack} stack (${environment} is protected)`,
+        fix: `set force_destroy to false (environments.${environment}.backups.forceDestroy: false); empty the container by hand if you must delete it`,
       },
     ];
   }

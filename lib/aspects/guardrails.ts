@@ -1,6 +1,6 @@
 import { Aspects, TerraformStack, type IAspect } from 'cdktf';
 import type { Construct, IConstruct } from 'constructs';
-import { ENVIRONMENT_NAMES, type GuardrailsConfig, type PlatformConfig } from '../config';
+import { protectedEnvironments, type EnvironmentName, type GuardrailsConfig, type PlatformConfig } from '../config';
 import { BackupsKeptInProduction } from './backups-kept-in-production';
 import { NoSecretLiterals } from './no-secret-literals';
 import { NoWorldIngress } from './no-world-ingress';
@@ -15,6 +15,11 @@ import { GuardrailViolationError, type GuardrailRule, type GuardrailViolation } 
 export interface GuardrailsProps {
   /** The config's `guardrails` section. */
   readonly guardrails: GuardrailsConfig;
+  /**
+   * The environments marked `protected: true` (production's rules apply to their stacks).
+   * @default ['production'] - the default config's
+   */
+  readonly protectedEnvironments?: readonly EnvironmentName[];
 }
 
 /**
@@ -39,7 +44,7 @@ export class Guardrails implements IAspect {
         allowedEndpointDomains: g.allowedEndpointDomains,
         allowedDnsResolvers: g.allowedDnsResolvers,
       }),
-      new BackupsKeptInProduction(),
+      new BackupsKeptInProduction(props.protectedEnvironments ?? ['production']),
       new NoSecretLiterals(),
       new SecretsStayPut(),
       new MetadataClosed(),
@@ -92,11 +97,6 @@ export class Guardrails implements IAspect {
   }
 }
 
-/** The environment a stack belongs to: `production`, `production-platform`, `production-sites-01` are production's. */
-export function environmentOfStack(stackName: string): (typeof ENVIRONMENT_NAMES)[number] | undefined {
-  return ENVIRONMENT_NAMES.find((env) => stackName === env || stackName.startsWith(`${env}-`));
-}
-
 function stacksOf(app: Construct): TerraformStack[] {
   return app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
 }
@@ -108,7 +108,7 @@ function stacksOf(app: Construct): TerraformStack[] {
 export function addGuardrails(app: Construct, config: PlatformConfig): void {
   for (const stack of stacksOf(app)) {
     if (Aspects.of(stack).all.some((a) => a instanceof Guardrails)) continue;
-    Guardrails.of(stack, { guardrails: config.guardrails });
+    Guardrails.of(stack, { guardrails: config.guardrails, protectedEnvironments: protectedEnvironments(config) });
   }
 }
 

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { isListedFlavor, INFOMANIAK_PRICES, parseFlavor } from '../cost/prices';
 import { firstFreeBlock, overlaps, parseCidr, PRIVATE_RANGES, type Ipv4Cidr } from '../net/cidr';
 import type { CrossFieldContext } from './cross-field';
-import { ENVIRONMENT_NAMES } from './environments';
 
 /**
  * An https:// endpoint of a service the stacks talk to, without user info: a
@@ -40,7 +39,7 @@ interface EnvironmentsView {
  */
 export function checkEnvironmentsApart(config: EnvironmentsView, ctx: CrossFieldContext): void {
   const networks: { env: string; block: Ipv4Cidr }[] = [];
-  for (const env of ENVIRONMENT_NAMES) {
+  for (const env of namesOf(config.environments)) {
     if (!ctx.valid('environments', env, 'network', 'cidr')) continue;
     const block = parseCidr(config.environments[env].network.cidr);
     if (typeof block === 'string') continue; // its own check reports it
@@ -66,6 +65,11 @@ export function checkEnvironmentsApart(config: EnvironmentsView, ctx: CrossField
   }
 }
 
+/** The environment names of a config being checked (its environments may be anything the file had). */
+function namesOf(environments: unknown): string[] {
+  return environments !== null && typeof environments === 'object' && !Array.isArray(environments) ? Object.keys(environments) : [];
+}
+
 interface FlavorsView {
   readonly cloud: { unlistedFlavors: readonly string[] };
   readonly environments: Readonly<Record<string, { servers: { flavor: string }; agentPools: readonly { flavor: string }[] }>>;
@@ -88,8 +92,8 @@ export function checkFlavorsListed(config: FlavorsView, ctx: CrossFieldContext):
       });
     }
   });
-  for (const env of ENVIRONMENT_NAMES) {
-    const environment = config.environments?.[env];
+  for (const env of namesOf(config.environments)) {
+    const environment = config.environments[env];
     const fields: (string | number)[][] = [['servers', 'flavor']];
     if (Array.isArray(environment?.agentPools)) environment.agentPools.forEach((_, i) => fields.push(['agentPools', i, 'flavor']));
     for (const field of fields) {

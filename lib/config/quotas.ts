@@ -25,6 +25,8 @@ interface PoolAtMost {
 /** The parts of the config the quota check reads. */
 export interface QuotaInput {
   readonly quotas: ProjectQuotas;
+  /** The region these environments share, named in the messages when the config uses more than one. */
+  readonly region?: string;
   readonly environments: Readonly<
     Record<
       string,
@@ -51,7 +53,8 @@ const UNITS: Record<keyof ProjectQuotas, string> = {
 
 /**
  * The project's quotas against every node of every environment at its largest:
- * all three clusters share one Infomaniak project, and an autoscaler that meets
+ * all clusters of a region share one Infomaniak project's quota there (each
+ * region counts on its own; the caller groups them), and an autoscaler that meets
  * a quota fails to create a node at the moment of a load peak, so the sum of
  * the maxima must fit before anything is applied. Returns one message per
  * exceeded quota, naming the figures and the fix (empty: it fits). Boot volumes
@@ -78,7 +81,7 @@ export function quotaProblems(input: QuotaInput): { quota: keyof ProjectQuotas; 
     .map((quota) => ({
       quota,
       message:
-        `the nodes of all environments at their largest (fixed pools at count, autoscaled pools at maxNodes, servers) ` +
+        `the nodes of all environments${input.region === undefined ? '' : ` in ${input.region}`} at their largest (fixed pools at count, autoscaled pools at maxNodes, servers) ` +
         `need ${used[quota]} ${UNITS[quota]}, over the project's quota of ${input.quotas[quota]}; lower a count or maxNodes, ` +
         `or have Infomaniak raise the quota and set cloud.quotas.${quota} to it`,
     }));

@@ -11,13 +11,20 @@ import {
   VOLUME_TYPES,
 } from './infomaniak';
 
-import { PlatformLayerConfigSchema } from '../platform/config';
+import { PlatformLayerConfigSchema, tenantOf } from '../platform/config';
 import { INFOMANIAK_DEFAULT_QUOTAS, quotaProblems, type ProjectQuotas } from './quotas';
 import { CILIUM_NODE_POD_CIDR_PREFIX } from '../rke2/kubelet';
 import { labelKeyProblem, taintProblem } from '../rke2/node-metadata';
-import type { EnvironmentName } from './environments';
+import {
+  defaultProtectedOf,
+  defaultRoleOf,
+  ENVIRONMENT_NAME_PATTERN,
+  ENVIRONMENT_ROLES,
+  type EnvironmentName,
+  type EnvironmentRole,
+} from './environments';
 
-export { ENVIRONMENT_NAMES, type EnvironmentName } from './environments';
+export * from './environments';
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -360,8 +367,28 @@ const RegistriesSchema = z
   .strict()
   .describe('Container registry mirrors of every node, e.g. a Harbor proxy cache or a GitLab dependency proxy in front of docker.io.');
 
+const infomaniakRegion = z.string().refine((r) => r in INFOMANIAK_REGIONS, {
+  error: `not an Infomaniak region; use one of ${Object.keys(INFOMANIAK_REGIONS).join(', ')}`,
+});
+
 const EnvironmentSchema = z
   .object({
+    role: z
+      .enum(ENVIRONMENT_ROLES, { error: `must be one of ${ENVIRONMENT_ROLES.join(', ')}` })
+      .optional()
+      .describe(
+        'What the cluster runs: tools (Grafana, Mimir and Loki for all environments; at most one) or sites (receives tenant sites). ' +
+          'Default: tools for an environment named tools, sites for any other.',
+      ),
+    protected: z
+      .boolean()
+      .optional()
+      .describe(
+        "Production rules: backups never force-destroyed, applies only by hand in the pipeline, sites on their own hosts. Default: true for production only.",
+      ),
+    region: infomaniakRegion
+      .optional()
+      .describe("Region of this cluster (dc3-a or dc4-a), with that region's Keystone and S3 endpoints. Default: cloud.region."),
     network: NetworkSchema,
     kubernetes: KubernetesSchema.prefault({}),
     access: AccessSchema.prefault({}),
@@ -512,18 +539,16 @@ function checkAddressPlan(
     serviceCidr: env.kubernetes.serviceCidr,
   });
   for (const { field, message } of problems) {
-    ctx.addIssue({ code: 'custom', path: ADDRESS_PLAN_PATHS[field], message });
+    // A copy: zod prefixes an issue's path in place (a record of environments does), which would change the shared one.
+    ctx.addIssue({ code: 'custom', path: [...ADDRESS_PLAN_PATHS[field]], message });
   }
 }
 
 const CloudSchema = z
   .object({
-    region: z
-      .string()
-      .refine((r) => r in INFOMANIAK_REGIONS, {
-        error: `not an Infomaniak region; use one of ${Object.keys(INFOMANIAK_REGIONS).join(', ')}`,
-      })
-      .describe('OpenStack region; also selects the default Keystone and S3 endpoints.'),
+    region: infomaniakRegion.describe(
+      "OpenStack region of the state bucket and of every environment that names none; also selects the default Keystone and S3 endpoints.",
+    ),
     authUrl: endpointUrl('the OpenStack provider reads them from the OS_* variables').optional(),
     s3Endpoint: endpointUrl('the S3 keys are EC2 credentials, the state backend reads them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY').optional(),
     externalNetwork: z.string().min(1).default(DEFAULT_EXTERNAL_NETWORK),
@@ -669,12 +694,16 @@ export const PlatformConfigSchema = z
       .strict(),
     cloud: CloudSchema,
     environments: z
-      .object({
-        tools: EnvironmentSchema,
-        production: EnvironmentSchema,
-        test: EnvironmentSchema,
-      })
-      .strict(),
+      .record(
+        z.string().regex(ENVIRONMENT_NAME_PATTERN, {
+          error:
+            'not an environment name; use 1 to 12 lower-case letters and digits, starting with a letter and without dashes ' +
+            '(it starts the stack names: production, staging, dr2)',
+        }),
+        EnvironmentSchema,
+      )
+      .refine((envs) => Object.keys(envs).length > 0, { error: 'needs at least one environment; add one, e.g. production' })
+      .describe('The clusters, by name: each its own stacks, in this order.'),
     guardrails: GuardrailsSchema.prefault({}),
     state: StateSchema.prefault({}),
     platformLayer: PlatformLayerConfigSchema.prefault({}).describe(
@@ -692,19 +721,129 @@ export const PlatformConfigSchema = z
     const counted = Object.fromEntries(
       Object.entries(config.environments ?? {}).filter(([name]) => ctx.valid('environments', name, 'servers') && ctx.valid('environments', name, 'agentPools')),
     ) as typeof config.environments;
+    // Quotas hold per region (each is its own OpenStack): the environments of each region count together.
     if (ctx.valid('cloud', 'quotas')) {
-      for (const { quota, message } of quotaProblems({ quotas: config.cloud.quotas, environments: counted })) {
-        ctx.addIssue({ code: 'custom', path: ['cloud', 'quotas', quota], message });
+      const byRegion = new Map<string, typeof counted>();
+      for (const [name, env] of Object.entries(counted)) {
+        const region = (ctx.valid('environments', name, 'region') ? env.region : undefined) ?? config.cloud.region;
+        byRegion.set(region, { ...byRegion.get(region), [name]: env });
+      }
+      for (const [region, environments] of byRegion) {
+        const where = byRegion.size > 1 ? region : undefined;
+        for (const { quota, message } of quotaProblems({ quotas: config.cloud.quotas, environments, region: where })) {
+          ctx.addIssue({ code: 'custom', path: ['cloud', 'quotas', quota], message });
+        }
       }
     }
-    if (ctx.valid('environments', 'production', 'backups', 'forceDestroy') && config.environments.production.backups.forceDestroy) {
+    checkRoles(config, ctx);
+    checkTenants(config, ctx);
+  }))
+  .transform((config) => ({ ...config, environments: resolveEnvironments(config.environments, config.cloud) }));
+
+/** platformLayer.tenants names environments of the config, and no two environments share a tenant. */
+function checkTenants(
+  config: { environments: Record<string, unknown>; platformLayer: { tenants: Record<string, string> } },
+  ctx: CrossFieldContext,
+): void {
+  if (!ctx.valid('platformLayer', 'tenants')) return;
+  const names = entriesOf(config.environments).map(([name]) => name);
+  if (names.length === 0) return;
+  for (const env of Object.keys(config.platformLayer.tenants)) {
+    if (names.includes(env)) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['platformLayer', 'tenants', env],
+      message: `not an environment of this config (${names.join(', ')}); name one of them, or remove the entry`,
+    });
+  }
+  const seen = new Map<string, string>();
+  for (const env of names) {
+    const id = tenantOf(config.platformLayer, env);
+    const other = seen.get(id);
+    if (other !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: ['environments', 'production', 'backups', 'forceDestroy'],
-        message: 'production backups are never force-destroyed; set it to false (empty the container by hand if you must)',
+        path: ['platformLayer', 'tenants', env],
+        message: `same tenant id as ${other} (${id}); each cluster needs its own tenant`,
       });
     }
-  }));
+    seen.set(id, env);
+  }
+}
+
+/**
+ * Roles and protection across environments: at most one tools environment
+ * (it is every other cluster's telemetry target), and no protected
+ * environment's backups force-destroyed.
+ */
+function checkRoles(config: { environments: Record<string, z.output<typeof EnvironmentSchema>> }, ctx: CrossFieldContext): void {
+  let tools: string | undefined;
+  // Each environment on its own: a problem in one hides nothing of the others.
+  for (const [name, env] of entriesOf(config.environments)) {
+    if (env === null || typeof env !== 'object') continue;
+    if (ctx.valid('environments', name, 'role') || env.role === undefined) {
+      if ((env.role ?? defaultRoleOf(name)) === 'tools') {
+        if (tools !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', name, ...(env.role === undefined ? [] : ['role'])],
+            message: `a second tools environment (environments.${tools} is one); there is at most one: set role: sites here, or remove it`,
+          });
+        } else tools = name;
+      }
+    }
+    const guarded = ctx.valid('environments', name, 'protected') ? env.protected : env.protected === undefined ? defaultProtectedOf(name) : false;
+    if (guarded && ctx.valid('environments', name, 'backups', 'forceDestroy') && env.backups.forceDestroy) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', name, 'backups', 'forceDestroy'],
+        message: `${name} is protected, and a protected environment's backups are never force-destroyed; set it to false (empty the container by hand if you must)`,
+      });
+    }
+  }
+}
+
+/** The entries of a map being checked (it may be anything the file had). */
+function entriesOf<T>(map: Record<string, T> | undefined): [string, T][] {
+  return map !== null && typeof map === 'object' && !Array.isArray(map) ? Object.entries(map) : [];
+}
+
+/** An environment with its defaults applied: role, protection, region and the region's endpoints. */
+function resolveEnvironments(
+  environments: Record<string, z.output<typeof EnvironmentSchema>>,
+  cloud: z.output<typeof CloudSchema>,
+): Record<string, z.output<typeof EnvironmentSchema> & ResolvedEnvironmentFields> {
+  return Object.fromEntries(
+    Object.entries(environments).map(([name, env]) => [name, { ...env, ...resolvedFields(name, env, cloud) }]),
+  );
+}
+
+/** The fields every environment has once the config is loaded, whether the file set them or not. */
+export interface ResolvedEnvironmentFields {
+  readonly role: EnvironmentRole;
+  readonly protected: boolean;
+  readonly region: string;
+  /** Keystone of the region: cloud.authUrl in cloud.region, else the region's Infomaniak endpoint. */
+  readonly authUrl: string;
+  /** S3 endpoint of the region (the backups bucket), as authUrl. */
+  readonly s3Endpoint: string;
+}
+
+function resolvedFields(
+  name: string,
+  env: z.output<typeof EnvironmentSchema>,
+  cloud: { region: string; authUrl: string; s3Endpoint: string },
+): ResolvedEnvironmentFields {
+  const region = env.region ?? cloud.region;
+  const home = region === cloud.region;
+  return {
+    role: env.role ?? defaultRoleOf(name),
+    protected: env.protected ?? defaultProtectedOf(name),
+    region,
+    authUrl: home ? cloud.authUrl : INFOMANIAK_REGIONS[region].authUrl,
+    s3Endpoint: home ? cloud.s3Endpoint : INFOMANIAK_REGIONS[region].s3Endpoint,
+  };
+}
 
 /**
  * The cloud section stays within the guardrails: region, endpoints and
@@ -712,16 +851,37 @@ export const PlatformConfigSchema = z
  * again; failing here names the config field instead of a construct).
  */
 function checkSovereignty(
-  config: { cloud: z.output<typeof CloudSchema>; guardrails: z.output<typeof GuardrailsSchema> },
+  config: {
+    cloud: z.output<typeof CloudSchema>;
+    guardrails: z.output<typeof GuardrailsSchema>;
+    environments: Record<string, z.output<typeof EnvironmentSchema>>;
+  },
   ctx: CrossFieldContext,
 ): void {
   const { cloud, guardrails } = config;
-  if (ctx.valid('cloud', 'region') && ctx.valid('guardrails', 'allowedRegions') && !guardrails.allowedRegions.includes(cloud.region)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['cloud', 'region'],
-      message: `not among guardrails.allowedRegions (${guardrails.allowedRegions.join(', ')}); pick one of them or add it there`,
-    });
+  // Judged only against a list that passed its own checks (it may hold anything the file had).
+  const regionAllowed = (region: string) => !ctx.valid('guardrails', 'allowedRegions') || guardrails.allowedRegions.includes(region);
+  const regionProblem = () => `not among guardrails.allowedRegions (${guardrails.allowedRegions.join(', ')}); pick one of them or add it there`;
+  if (ctx.valid('cloud', 'region') && !regionAllowed(cloud.region)) {
+    ctx.addIssue({ code: 'custom', path: ['cloud', 'region'], message: regionProblem() });
+  }
+  const environments = config.environments !== null && typeof config.environments === 'object' ? Object.entries(config.environments) : [];
+  for (const [name, env] of environments) {
+    if (env?.region === undefined || !ctx.valid('environments', name, 'region')) continue;
+    if (!regionAllowed(env.region)) ctx.addIssue({ code: 'custom', path: ['environments', name, 'region'], message: regionProblem() });
+    else if (ctx.valid('guardrails', 'allowedEndpointDomains') && ctx.valid('cloud', 'region') && env.region !== cloud.region) {
+      // Outside cloud.region an environment talks to its region's Infomaniak endpoints: they must be allowed too.
+      for (const url of Object.values(INFOMANIAK_REGIONS[env.region])) {
+        const host = new URL(url).hostname;
+        if (guardrails.allowedEndpointDomains.some((d) => host === d || host.endsWith(`.${d}`))) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'region'],
+          message: `its endpoint ${host} is outside guardrails.allowedEndpointDomains (${guardrails.allowedEndpointDomains.join(', ')}); add its domain there or use cloud.region`,
+        });
+        break;
+      }
+    }
   }
   for (const field of ['authUrl', 's3Endpoint'] as const) {
     // Before the cloud section's defaults are applied (it has problems elsewhere), the region's endpoint is the default.
@@ -752,6 +912,13 @@ function checkSovereignty(
 /** The validated platform config, defaults applied. */
 export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
 export type EnvironmentConfig = PlatformConfig['environments'][EnvironmentName];
+/** The cloud an environment's stacks talk to: the project's cloud section with the environment's region and endpoints. */
+export type EnvironmentCloud = CloudConfig & Pick<ResolvedEnvironmentFields, 'region' | 'authUrl' | 's3Endpoint'>;
+
+/** The cloud section as an environment's stacks see it: its own region and that region's endpoints. */
+export function cloudOf(config: Pick<PlatformConfig, 'cloud'>, env: ResolvedEnvironmentFields): EnvironmentCloud {
+  return { ...config.cloud, region: env.region, authUrl: env.authUrl, s3Endpoint: env.s3Endpoint };
+}
 export type CloudConfig = PlatformConfig['cloud'];
 export type AgentPoolConfig = EnvironmentConfig['agentPools'][number];
 export type GuardrailsConfig = PlatformConfig['guardrails'];

@@ -1,11 +1,11 @@
 import { documentationRangeOf } from '../net/cidr';
-import { ENVIRONMENT_NAMES } from './environments';
+import { environmentNames } from './environments';
 import type { PlatformConfig } from './schema';
 
 /** The allow-lists of a config that admit people, by field, with what they open. */
 function allowLists(config: PlatformConfig): { field: string; blocks: readonly string[]; opens: string; fix: string }[] {
   return [
-    ...ENVIRONMENT_NAMES.map((env) => ({
+    ...environmentNames(config).map((env) => ({
       field: `environments.${env}.access.apiAllowedCidrs`,
       blocks: config.environments[env].access.apiAllowedCidrs,
       opens: 'the Kubernetes API',

@@ -2,8 +2,6 @@ import { posix } from 'node:path';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/environments';
-import { SITE_ENVIRONMENTS, type SiteEnvironment } from '../sites/catalog';
 
 /**
  * Images of the pipeline, pinned by exact tag.
@@ -21,8 +19,25 @@ export const PIPELINE_IMAGES = {
   tofu: 'ghcr.io/opentofu/opentofu:1.12.6',
 } as const;
 
-/** Environments whose apply waits for a person to press the button. */
-export const MANUAL_APPLY: readonly EnvironmentName[] = ['tools', 'production'];
+/**
+ * An environment as the pipeline sees it: the config's environments map gives
+ * these (lib/config/environments.ts, pipelineEnvironmentsOf); the pipeline
+ * reads nothing else of the config.
+ */
+export interface PipelineEnvironment {
+  readonly name: string;
+  /** `tools` watches the others; `sites` has a sites pipeline for its shards. */
+  readonly role: 'tools' | 'sites';
+  /** Production rules: its applies wait for a person. */
+  readonly protected: boolean;
+}
+
+/** Whether an environment's applies wait for a person to press the button: protected ones, and tools (every cluster's telemetry). */
+export function appliesByHand(environment: PipelineEnvironment): boolean {
+  return environment.protected || environment.role === 'tools';
+}
+
+type EnvironmentName = string;
 
 /** The saved plan of a stack, next to its JSON: written by the plan job, applied by the apply job. */
 export function planFile(stack: string): string {
@@ -47,7 +62,7 @@ export function isSitesShard(stack: string): boolean {
 export const SITES_CI_DIR = 'ci';
 
 /** The child pipeline of an environment's sites shards, relative to the output directory. */
-export function sitesPipelineFile(environment: SiteEnvironment): string {
+export function sitesPipelineFile(environment: EnvironmentName): string {
   return `${SITES_CI_DIR}/sites-${environment}.yml`;
 }
 
@@ -68,7 +83,7 @@ export const CI_VARIABLES: readonly { name: string; scope: string; what: string 
   { name: 'TF_VAR_state_encryption_passphrase_previous', scope: 'per environment, masked', what: 'only during a key rotation: the old passphrase' },
   { name: 'AWS_ACCESS_KEY_ID', scope: 'masked', what: 'S3 key of the state container (state.backend: s3)' },
   { name: 'AWS_SECRET_ACCESS_KEY', scope: 'masked', what: 'its secret' },
-  { name: 'TF_VAR_telemetry_password', scope: 'production and test, masked', what: "tools-platform's telemetry_password_<env> output" },
+  { name: 'TF_VAR_telemetry_password', scope: 'per environment but tools, masked', what: "tools-platform's telemetry_password_<env> output" },
 ];
 
 /** A stack as the pipeline sees it. */
@@ -82,26 +97,24 @@ export interface PipelineStack {
 /**
  * The app's stacks grouped by environment (a stack's environment is its name up
  * to the first `-`), each group in dependency order (cluster, platform, sites
- * shards), ties by name. A stack outside the three environments is an error:
- * it would have no plan or apply job.
+ * shards), ties by name. A stack outside the environments is an error: it
+ * would have no plan or apply job.
  *
  * A cross-stack reference becomes a dependency only when the stacks are
  * prepared, the first step of `app.synth()`: this prepares them too (adding the
  * remote-state lookups and outputs synth would add), so build a fresh app for it.
  */
-export function pipelineStacks(app: Construct): Record<EnvironmentName, PipelineStack[]> {
+export function pipelineStacks(app: Construct, environments: readonly PipelineEnvironment[]): Record<EnvironmentName, PipelineStack[]> {
   const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
   for (const stack of stacks) stack.prepareStack();
-  const byEnvironment = Object.fromEntries(ENVIRONMENT_NAMES.map((e) => [e, [] as PipelineStack[]])) as Record<
-    EnvironmentName,
-    PipelineStack[]
-  >;
+  const names = environments.map((e) => e.name);
+  const byEnvironment: Record<EnvironmentName, PipelineStack[]> = Object.fromEntries(names.map((e) => [e, [] as PipelineStack[]]));
   for (const stack of stacks) {
     const prefix = stack.node.id.split('-')[0];
-    const environment = ENVIRONMENT_NAMES.find((e) => e === prefix);
+    const environment = names.find((e) => e === prefix);
     if (!environment) {
       throw new Error(
-        `stack ${stack.node.id}: its name does not start with an environment (${ENVIRONMENT_NAMES.join(', ')}); name it <environment>-<layer> so the pipeline plans and applies it`,
+        `stack ${stack.node.id}: its name does not start with an environment (${names.join(', ')}); name it <environment>-<layer> so the pipeline plans and applies it`,
       );
     }
     byEnvironment[environment].push({
@@ -110,7 +123,7 @@ export function pipelineStacks(app: Construct): Record<EnvironmentName, Pipeline
       dependsOn: stack.dependencies.map((d) => d.node.id).sort(),
     });
   }
-  for (const environment of ENVIRONMENT_NAMES) byEnvironment[environment] = dependencyOrder(byEnvironment[environment]);
+  for (const environment of names) byEnvironment[environment] = dependencyOrder(byEnvironment[environment]);
   return byEnvironment;
 }
 
@@ -139,8 +152,11 @@ const ON_DEFAULT_BRANCH = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
 export const TOFU_STACKS_SCRIPT = 'scripts/ci/tofu-stacks.sh';
 
 /** The `.gitlab-ci.yml` document for these stacks, as an object. */
-export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineStack[]>): Record<string, unknown> {
-  const all = ENVIRONMENT_NAMES.flatMap((e) => byEnvironment[e].map((s) => s.name));
+export function gitlabPipeline(
+  environments: readonly PipelineEnvironment[],
+  byEnvironment: Record<EnvironmentName, PipelineStack[]>,
+): Record<string, unknown> {
+  const all = environments.flatMap((e) => byEnvironment[e.name].map((s) => s.name));
   const tofu = (mode: 'validate' | 'plan' | 'apply', stacks: readonly string[]) => `sh ${TOFU_STACKS_SCRIPT} ${mode} ${stacks.join(' ')}`;
   const tofuJob = (extra: Job): Job => ({ extends: '.tofu', ...extra });
   const pipeline: Record<string, unknown> = {
@@ -190,11 +206,11 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       script: [tofu('validate', all)],
     }),
   };
-  for (const environment of ENVIRONMENT_NAMES) {
+  for (const { name: environment, ...policy } of environments) {
     // The shards have jobs of their own, in the environment's sites pipeline.
     const stacks = byEnvironment[environment].map((s) => s.name).filter((s) => !isSitesShard(s));
     if (stacks.length === 0) continue;
-    const manual = MANUAL_APPLY.includes(environment);
+    const manual = appliesByHand({ name: environment, ...policy });
     pipeline[`plan:${environment}`] = tofuJob({
       stage: 'plan',
       needs: ['synth', 'validate'],
@@ -219,7 +235,7 @@ export function gitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineSt
       script: [tofu('apply', stacks)],
     });
   }
-  for (const environment of SITE_ENVIRONMENTS) {
+  for (const environment of environments.filter((e) => e.role === 'sites').map((e) => e.name)) {
     // After the environment's cluster and platform applies: the shards read the platform's state.
     pipeline[`sites:${environment}`] = {
       stage: 'sites',
@@ -260,19 +276,23 @@ function commonVariables(): Record<string, string> {
  * (`cdktf.out/manifest.json`), by name. Each must read its environment's
  * cluster and platform stacks: its jobs run after their applies.
  */
-export function sitesShardsOf(manifest: { readonly stacks: Readonly<Record<string, { readonly dependencies: readonly string[] }>> }): Record<SiteEnvironment, string[]> {
-  const shards = Object.fromEntries(SITE_ENVIRONMENTS.map((e) => [e, [] as string[]])) as Record<SiteEnvironment, string[]>;
+export function sitesShardsOf(
+  manifest: { readonly stacks: Readonly<Record<string, { readonly dependencies: readonly string[] }>> },
+  environments: readonly PipelineEnvironment[],
+): Record<EnvironmentName, string[]> {
+  const sites = environments.filter((e) => e.role === 'sites').map((e) => e.name);
+  const shards: Record<EnvironmentName, string[]> = Object.fromEntries(sites.map((e) => [e, [] as string[]]));
   for (const [name, entry] of Object.entries(manifest.stacks)) {
     if (!isSitesShard(name)) continue;
-    const environment = SITE_ENVIRONMENTS.find((e) => name.startsWith(`${e}-sites-`));
-    if (environment === undefined) throw new Error(`stack ${name}: a sites shard of no site environment (${SITE_ENVIRONMENTS.join(', ')}); no sites pipeline would plan it`);
+    const environment = sites.find((e) => name.startsWith(`${e}-sites-`));
+    if (environment === undefined) throw new Error(`stack ${name}: a sites shard of no site environment (${sites.join(', ')}); no sites pipeline would plan it`);
     const missing = [environment, `${environment}-platform`].filter((d) => !entry.dependencies.includes(d));
     if (missing.length > 0) {
       throw new Error(`stack ${name}: does not depend on ${missing.join(' and ')}; a shard's jobs run after its cluster and platform applies, so it must read them`);
     }
     shards[environment].push(name);
   }
-  for (const environment of SITE_ENVIRONMENTS) shards[environment].sort();
+  for (const environment of sites) shards[environment].sort();
   return shards;
 }
 
@@ -283,8 +303,9 @@ export function sitesShardsOf(manifest: { readonly stacks: Readonly<Record<strin
  * fails when one did. Triggered by the parent's `sites:<env>` job, after the
  * environment's cluster and platform applies.
  */
-export function sitesPipeline(environment: SiteEnvironment, shards: readonly string[]): Record<string, unknown> {
-  const manual = MANUAL_APPLY.includes(environment);
+export function sitesPipeline(site: PipelineEnvironment, shards: readonly string[]): Record<string, unknown> {
+  const environment = site.name;
+  const manual = appliesByHand(site);
   // A new object each time: YAML would otherwise write one object used twice as an anchor and alias.
   const synth = () => ({ pipeline: '$PARENT_PIPELINE_ID', job: 'synth' });
   const pipeline: Record<string, unknown> = {
@@ -343,8 +364,8 @@ export function sitesPipeline(environment: SiteEnvironment, shards: readonly str
 }
 
 /** A sites pipeline as YAML text. */
-export function renderSitesPipeline(environment: SiteEnvironment, shards: readonly string[]): string {
-  return `# Generated by the synth job (npm run pipeline -- --sites cdktf.out) from the synthesized stacks: the ${environment} sites shards.\n${stringify(sitesPipeline(environment, shards), { lineWidth: 0 })}`;
+export function renderSitesPipeline(environment: PipelineEnvironment, shards: readonly string[]): string {
+  return `# Generated by the synth job (npm run pipeline -- --sites cdktf.out) from the synthesized stacks: the ${environment.name} sites shards.\n${stringify(sitesPipeline(environment, shards), { lineWidth: 0 })}`;
 }
 
 /**
@@ -374,7 +395,9 @@ export function appliedRecordRoot(stackJson: { terraform: Record<string, any>; v
 }
 
 /** The whole `.gitlab-ci.yml` text: a header naming the generator and the CI variables, then the pipeline. */
-export function renderGitlabPipeline(byEnvironment: Record<EnvironmentName, PipelineStack[]>): string {
+export function renderGitlabPipeline(environments: readonly PipelineEnvironment[], byEnvironment: Record<EnvironmentName, PipelineStack[]>): string {
+  const manual = environments.filter(appliesByHand).map((e) => e.name);
+  const byHand = manual.length === 0 ? 'you deploy to' : `${manual.slice(0, -1).join(', ')}${manual.length > 1 ? ' and ' : ''}${manual[manual.length - 1]}`;
   const header = [
     '# Generated by `npm run pipeline` from the app\'s stacks (lib/delivery/gitlab-ci.ts): do not edit.',
     '# A test fails when this file is out of date.',
@@ -391,7 +414,7 @@ export function renderGitlabPipeline(byEnvironment: Record<EnvironmentName, Pipe
     '#',
     '# Plan and apply need the s3 state backend (state.backend: s3): a local state',
     '# would be lost with the job. Protect the default branch and the environments',
-    '# tools and production (Settings > CI/CD > Protected environments) so that only',
+    `# ${byHand} (Settings > CI/CD > Protected environments) so that only`,
     '# maintainers run their apply jobs; plan and apply run on the default branch only,',
     '# so merge requests (forks included) never see the credentials.',
     '#',
@@ -400,5 +423,5 @@ export function renderGitlabPipeline(byEnvironment: Record<EnvironmentName, Pipe
     '# stack first (by hand, see the README), then let the pipeline plan the rest.',
     '',
   ].join('\n');
-  return `${header}${stringify(gitlabPipeline(byEnvironment), { lineWidth: 0 })}`;
+  return `${header}${stringify(gitlabPipeline(environments, byEnvironment), { lineWidth: 0 })}`;
 }

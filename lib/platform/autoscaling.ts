@@ -1,4 +1,4 @@
-import { ENVIRONMENT_NAMES, type PlatformConfig } from '../config';
+import { environmentNames, type PlatformConfig } from '../config';
 
 /**
  * What synth says about each autoscaled pool (README, "Node autoscaling"):
@@ -10,7 +10,7 @@ import { ENVIRONMENT_NAMES, type PlatformConfig } from '../config';
  * the range for proven.
  */
 export function autoscalingNotices(config: PlatformConfig): string[] {
-  return ENVIRONMENT_NAMES.flatMap((environment) =>
+  return environmentNames(config).flatMap((environment) =>
     config.environments[environment].agentPools.flatMap((pool, index) =>
       pool.autoscaling
         ? [

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { crossFieldCheck, type CrossFieldContext } from '../config/cross-field';
-import { ENVIRONMENT_NAMES } from '../config/environments';
 import { hostNameField } from '../config/host-name';
 import { admitsTheWholeInternet, parseAllowList } from './allow-list';
 
@@ -55,10 +54,11 @@ export const PlatformLayerConfigSchema = z
       .strict()
       .prefault({}),
     tenants: z
-      .object({ tools: tenantId.default('tools'), production: tenantId.default('production'), test: tenantId.default('test') })
-      .strict()
-      .prefault({})
-      .describe('Mimir/Loki tenant id (X-Scope-OrgID) of each cluster; also its basic-auth user name on the write paths.'),
+      .record(z.string(), tenantId)
+      .default({})
+      .describe(
+        'Mimir/Loki tenant id (X-Scope-OrgID) of each environment, by environment name; also its basic-auth user name on the write paths. Default: the environment name.',
+      ),
     retention: z
       .object({
         metricsDays: days(90, 'metrics').describe('How long Mimir keeps metrics (compactor blocks retention).'),
@@ -81,19 +81,6 @@ export const PlatformLayerConfigSchema = z
   })
   .strict()
   .check(crossFieldCheck((layer, ctx) => {
-    const seen = new Map<string, string>();
-    for (const env of ENVIRONMENT_NAMES) {
-      if (!ctx.valid('tenants', env)) continue;
-      const id = layer.tenants[env];
-      if (seen.has(id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tenants', env],
-          message: `same tenant id as ${seen.get(id)}; each cluster needs its own tenant`,
-        });
-      }
-      seen.set(id, env);
-    }
     if (!ctx.valid('tools', 'grafanaAllowedCidrs') || !ctx.valid('tools', 'allowWorldGrafana')) return checkHostsDiffer(layer, ctx);
     const { blocks, problems } = parseAllowList(layer.tools.grafanaAllowedCidrs);
     for (const { index, message } of problems) ctx.addIssue({ code: 'custom', path: ['tools', 'grafanaAllowedCidrs', index], message });
@@ -115,6 +102,11 @@ function checkHostsDiffer(layer: { tools: Record<string, unknown> }, ctx: CrossF
   if (new Set(hosts).size !== hosts.length) {
     ctx.addIssue({ code: 'custom', path: ['tools'], message: 'grafanaHost, metricsHost and logsHost must be three different host names' });
   }
+}
+
+/** An environment's telemetry tenant: the one platformLayer.tenants names, else the environment's name. */
+export function tenantOf(layer: { readonly tenants: Readonly<Record<string, string>> }, environment: string): string {
+  return layer.tenants[environment] ?? environment;
 }
 
 /** The validated platform layer settings, defaults applied. */

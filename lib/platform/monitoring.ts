@@ -3,7 +3,7 @@ import type { ITerraformDependable } from 'cdktf';
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
-import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/schema';
+import type { EnvironmentName } from '../config/environments';
 import { admitsTheWholeInternet, parseAllowList } from './allow-list';
 import { CLUSTER_ISSUER } from './cert-manager';
 import { CHARTS, envReference, type KubernetesObject } from './helm-values';
@@ -38,8 +38,10 @@ export interface ObjectStorageAccess {
 
 export interface MonitoringProps {
   readonly objectStorage: ObjectStorageAccess;
-  /** Tenant id of each cluster. */
+  /** Tenant id of each cluster, by environment, in the config's order (one write-path user and two data sources each). */
   readonly tenants: Readonly<Record<EnvironmentName, string>>;
+  /** The environment whose metrics Grafana opens by default (the first protected sites environment: production). */
+  readonly defaultEnvironment?: EnvironmentName;
   readonly grafanaHost: string;
   /**
    * Networks that reach Grafana through the ingress (platformLayer.tools.grafanaAllowedCidrs):
@@ -241,14 +243,13 @@ export class Monitoring extends Construct {
 
     // --- write paths: basic auth per tenant, tenant header set from the user ---
     const password = (id: string) => new Password(this, id, { length: 32, special: false });
-    this.tenantPasswords = Object.fromEntries(
-      ENVIRONMENT_NAMES.map((env) => [env, password(`TelemetryPassword-${env}`)]),
-    ) as Record<EnvironmentName, Password>;
+    const environments = Object.keys(tenants);
+    this.tenantPasswords = Object.fromEntries(environments.map((env) => [env, password(`TelemetryPassword-${env}`)]));
     // random_password's bcrypt_hash is computed once and kept in the state, so the
     // htpasswd secret is stable (Terraform's bcrypt() would change on every plan).
     this.htpasswdSecret = new SecretV1(this, 'WritePathHtpasswd', {
       metadata: { name: WRITE_PATH_HTPASSWD_SECRET, namespace },
-      data: { users: ENVIRONMENT_NAMES.map((env) => `${tenants[env]}:${this.tenantPasswords[env].bcryptHash}`).join('\n') },
+      data: { users: environments.map((env) => `${tenants[env]}:${this.tenantPasswords[env].bcryptHash}`).join('\n') },
     });
     const middleware: KubernetesObject = {
       apiVersion: 'traefik.io/v1alpha1',
@@ -298,14 +299,14 @@ export class Monitoring extends Construct {
       jsonData: { httpHeaderName1: TENANT_HEADER },
       secureJsonData: { httpHeaderValue1: tenant },
     });
-    const datasources = ENVIRONMENT_NAMES.flatMap((env) => [
+    const datasources = environments.flatMap((env) => [
       {
         name: `Mimir ${env}`,
         uid: `mimir-${tenants[env]}`,
         type: 'prometheus',
         access: 'proxy',
         url: MIMIR_QUERY_URL,
-        isDefault: env === 'production',
+        isDefault: env === props.defaultEnvironment,
         ...tenantHeader(tenants[env]),
       },
       { name: `Loki ${env}`, uid: `loki-${tenants[env]}`, type: 'loki', access: 'proxy', url: LOKI_URL, ...tenantHeader(tenants[env]) },

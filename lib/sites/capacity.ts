@@ -1,6 +1,7 @@
 import { FLAVOR_PATTERN, type AgentPoolConfig, type PlatformConfig } from '../config';
 import { MAX_PODS_PER_NODE } from '../rke2/kubelet';
-import { MIN_REPLICAS, SITE_ENVIRONMENTS, type SitesCatalog, type SiteSpec } from './catalog';
+import { siteEnvironments } from '../config/environments';
+import { MIN_REPLICAS, type SitesCatalog, type SiteSpec } from './catalog';
 
 /**
  * What each agent node keeps for itself before sites get anything: the OS,
@@ -96,7 +97,7 @@ export function capacityReport(config: PlatformConfig, catalog: SitesCatalog, ca
   const warnings: string[] = [];
   const environments: EnvironmentCapacity[] = [];
 
-  for (const environment of SITE_ENVIRONMENTS) {
+  for (const environment of siteEnvironments(config)) {
     const env = config.environments[environment];
     const sites = catalog.sites.filter((site) => site.environments.includes(environment));
     const pools = env.agentPools.filter(takesSites).flatMap((pool) => poolCapacity(pool) ?? []);

@@ -9,6 +9,7 @@ import {
   readDocument,
   validateDocument,
   type ParsedDocument,
+  siteEnvironments,
   type PlatformConfig,
 } from '../config';
 import { crossFieldCheck, type CrossFieldContext } from '../config/cross-field';
@@ -22,9 +23,23 @@ export const DEFAULT_SITES_CATALOG_FILE = path.join(__dirname, '..', '..', 'conf
 /** Sites per sites stack (one state) unless the catalog says otherwise. */
 export const DEFAULT_SITES_PER_SHARD = 200;
 
-/** Environments a site can be deployed to. */
-export const SITE_ENVIRONMENTS = ['production', 'test'] as const;
-export type SiteEnvironment = (typeof SITE_ENVIRONMENTS)[number];
+/** An environment that receives sites, by name (the config's `sites` environments). */
+export type SiteEnvironment = string;
+
+/**
+ * A sites environment as the catalog sees it: a protected one serves each site
+ * on its own hosts; any other is a preview, serving `<name>.<its preview domain>`.
+ */
+export interface SiteEnvironmentInfo {
+  readonly name: SiteEnvironment;
+  readonly protected: boolean;
+}
+
+/** The default config's sites environments: production (protected) and test. */
+export const DEFAULT_SITE_ENVIRONMENTS: readonly SiteEnvironmentInfo[] = [
+  { name: 'production', protected: true },
+  { name: 'test', protected: false },
+];
 
 /** Every instance count starts here and never goes below it (two replicas, one may be drained). */
 export const MIN_REPLICAS = 2;
@@ -163,12 +178,16 @@ const SiteSchema = z
     image: z
       .string()
       .min(1, { error: 'must name a container image' })
-      .describe('Pinned image: registry/repository:tag or @sha256 digest. Production runs it, and test unless testImage names another.'),
+      .describe('Pinned image: registry/repository:tag or @sha256 digest. Every environment runs it unless images (or testImage) names another there.'),
+    images: z
+      .record(z.string(), z.string().min(1, { error: 'must name a container image, or be left out to run image there too' }))
+      .optional()
+      .describe('Pinned images by environment, run there instead of image (to try a new version on test or staging first). Same rules as image.'),
     testImage: z
       .string()
       .min(1, { error: 'must name a container image, or be left out to run image on test too' })
       .optional()
-      .describe('Pinned image test runs instead of image, to try a new version there first. Default: image. Same rules as image.'),
+      .describe('Short for images: { test: ... }: the image test runs instead of image. Default: image. Same rules as image.'),
     port: z
       .number()
       .int(wholeNumber)
@@ -187,10 +206,12 @@ const SiteSchema = z
     ),
     autoscaling: AutoscalingSchema.prefault({}),
     environments: z
-      .array(z.enum(SITE_ENVIRONMENTS, { error: `must be one of ${SITE_ENVIRONMENTS.join(', ')}` }))
+      .array(z.string())
       .min(1, { error: 'needs at least one environment; list production and/or test' })
-      .default(['production'])
-      .describe('Where the site runs. Default: production only; test hosts the sites that list it.'),
+      .optional()
+      .describe(
+        "Where the site runs: sites environments of the platform config. Default: the protected ones (production only, in the default config); test and other previews host the sites that list them.",
+      ),
   })
   .strict();
 
@@ -206,6 +227,12 @@ const CatalogSchema = z
     testDomain: hostNameField(HOST_NAME, 'not a domain name; write it as test.example.ch')
       .default('test.webhost.ch')
       .describe('On test, a site is served as <name>.<testDomain> (its production hosts stay in production).'),
+    previewDomains: z
+      .record(z.string(), hostNameField(HOST_NAME, 'not a domain name; write it as staging.example.ch'))
+      .default({})
+      .describe(
+        'Preview domain of each other unprotected sites environment, by name (staging: staging.example.ch): a site there is served as <name>.<domain>. test has testDomain.',
+      ),
     highestSiteIdEver: z
       .number()
       .int(wholeNumber)
@@ -226,12 +253,15 @@ const CatalogSchema = z
   })
   .strict();
 
-/** One tenant website of the catalog, defaults applied. */
-export type SiteSpec = z.output<typeof SiteSchema>;
+/** One tenant website of the catalog, defaults applied (its environments too). */
+export type SiteSpec = Omit<z.output<typeof SiteSchema>, 'environments'> & { readonly environments: readonly SiteEnvironment[] };
 /** The catalog as the schema gives it, before the rules across fields. */
 type ParsedCatalog = z.output<typeof CatalogSchema>;
 /** The validated catalog. */
-export type SitesCatalog = Omit<z.output<typeof CatalogSchema>, 'highestSiteIdEver'> & {
+export type SitesCatalog = Omit<z.output<typeof CatalogSchema>, 'highestSiteIdEver' | 'sites' | 'previewDomains'> & {
+  readonly sites: readonly SiteSpec[];
+  /** Preview domains of unprotected sites environments other than test (which has testDomain). */
+  readonly previewDomains?: Readonly<Record<SiteEnvironment, string>>;
   /**
    * The highest id ever given to a site, removed ones included: the shards
    * 1..ceil(highestSiteIdEver / sitesPerShard) of each environment are the
@@ -251,6 +281,23 @@ export interface CatalogOptions {
    * @default - the hosts of the default platform layer (DEFAULT_PLATFORM_LAYER_CONFIG)
    */
   readonly platformHosts?: Readonly<Record<string, string>>;
+  /**
+   * The platform config's sites environments, in its order: the names a site
+   * may list, and which serve sites on their own hosts (protected).
+   * @default DEFAULT_SITE_ENVIRONMENTS - production and test
+   */
+  readonly environments?: readonly SiteEnvironmentInfo[];
+}
+
+/** The preview domain of a sites environment: test's is testDomain, another's its previewDomains entry. */
+export function previewDomainOf(catalog: Pick<SitesCatalog, 'testDomain' | 'previewDomains'>, environment: SiteEnvironment): string | undefined {
+  return catalog.previewDomains?.[environment] ?? (environment === 'test' ? catalog.testDomain : undefined);
+}
+
+/** The environments a site without `environments` runs in: the protected ones, or every one where none is. */
+export function defaultSiteEnvironments(environments: readonly SiteEnvironmentInfo[]): SiteEnvironment[] {
+  const guarded = environments.filter((e) => e.protected).map((e) => e.name);
+  return guarded.length > 0 ? guarded : environments.map((e) => e.name);
 }
 
 /** The platform hosts of a platform layer, by config field. */
@@ -261,7 +308,11 @@ function platformHostsOf(layer: PlatformLayerConfig): Record<string, string> {
 
 /** What the catalog is checked against, from the platform config: its registries and its own hosts. */
 export function catalogOptionsOf(config: PlatformConfig): CatalogOptions {
-  return { allowedRegistries: config.guardrails.allowedRegistries, platformHosts: platformHostsOf(config.platformLayer) };
+  return {
+    allowedRegistries: config.guardrails.allowedRegistries,
+    platformHosts: platformHostsOf(config.platformLayer),
+    environments: siteEnvironments(config).map((name) => ({ name, protected: config.environments[name].protected })),
+  };
 }
 
 /** A sites catalog that cannot be used: every problem, one `file: field: value: fix` line each. */
@@ -309,18 +360,21 @@ export function validateSitesCatalog(raw: unknown, file: string, options: Catalo
 
 /** The schema and the cross-site rules; the rules read only the fields that passed the schema. */
 function validateCatalog(document: ParsedDocument, file: string, options: CatalogOptions): SitesCatalog {
+  const environments = options.environments ?? DEFAULT_SITE_ENVIRONMENTS;
   const schema = CatalogSchema.check(
     crossFieldCheck((catalog, ctx) => {
       // The shard rules need the sites, the shard size and both shard fields as parsed (absent is fine for optional ones).
       const validOrAbsent = (key: 'highestSiteIdEver' | 'retiredShards') => catalog[key] === undefined || ctx.valid(key);
       if (ctx.valid('sites') && ctx.valid('sitesPerShard') && validOrAbsent('highestSiteIdEver') && validOrAbsent('retiredShards')) {
-        for (const { at, message } of shardProblems(catalog)) ctx.addIssue({ code: 'custom', path: [...at], message });
+        for (const { at, message } of shardProblems(catalog, environments)) ctx.addIssue({ code: 'custom', path: [...at], message });
       }
       for (const { at, message } of crossSiteProblems(catalog, options, ctx)) ctx.addIssue({ code: 'custom', path: [...at], message });
     }),
   );
   // The shard rules refuse a catalog without highestSiteIdEver: what passes has it.
-  return validateDocument(document, file, schema, SitesCatalogError) as SitesCatalog;
+  const parsed = validateDocument(document, file, schema, SitesCatalogError);
+  const defaults = defaultSiteEnvironments(options.environments ?? DEFAULT_SITE_ENVIRONMENTS);
+  return { ...parsed, sites: parsed.sites.map((site) => (site.environments === undefined ? { ...site, environments: defaults } : site)) } as SitesCatalog;
 }
 
 interface Problem {
@@ -329,7 +383,12 @@ interface Problem {
 }
 
 /** `production-sites-03`: an environment and a shard number, as shardStackName writes them. */
-const SHARD_STACK_NAME = new RegExp(`^(${SITE_ENVIRONMENTS.join('|')})-sites-(\\d+)$`);
+const SHARD_STACK_NAME = /^([a-z][a-z0-9]*)-sites-(\d+)$/;
+
+/** The environments a parsed site runs in: its list, or the default. */
+function environmentsOf(site: { environments?: readonly string[] }, environments: readonly SiteEnvironmentInfo[]): readonly string[] {
+  return site.environments ?? defaultSiteEnvironments(environments);
+}
 
 /**
  * The rules that keep every shard that may hold resources synthesized:
@@ -337,7 +396,7 @@ const SHARD_STACK_NAME = new RegExp(`^(${SITE_ENVIRONMENTS.join('|')})-sites-(\\
  * the states, so the catalog has to remember that higher ids existed), and a
  * retired shard is a real shard up to it that holds no site.
  */
-function shardProblems(catalog: ParsedCatalog): Problem[] {
+function shardProblems(catalog: ParsedCatalog, environments: readonly SiteEnvironmentInfo[]): Problem[] {
   const problems: Problem[] = [];
   const highestId = catalog.sites.reduce((max, site) => Math.max(max, site.id), 0);
   const highestIndex = catalog.sites.findIndex((site) => site.id === highestId);
@@ -364,12 +423,12 @@ function shardProblems(catalog: ParsedCatalog): Problem[] {
   catalog.retiredShards.forEach((name, index) => {
     const at = ['retiredShards', index];
     const match = SHARD_STACK_NAME.exec(name);
-    const environment = match?.[1] as SiteEnvironment | undefined;
+    const environment = environments.find((e) => e.name === match?.[1])?.name;
     const shard = match ? Number(match[2]) : 0;
     if (environment === undefined || shard < 1 || shardStackName(environment, shard) !== name) {
       problems.push({
         at,
-        message: `not the name of a sites stack; write <environment>-sites-NN as synth names it (${SITE_ENVIRONMENTS.map((e) => shardStackName(e, 1)).join(', ')})`,
+        message: `not the name of a sites stack; write <environment>-sites-NN as synth names it (${environments.map((e) => shardStackName(e.name, 1)).join(', ')})`,
       });
       return;
     }
@@ -389,7 +448,7 @@ function shardProblems(catalog: ParsedCatalog): Problem[] {
       return;
     }
     const held = catalog.sites.flatMap((site, i) =>
-      site.environments.includes(environment) && shardNumberOf(site.id, catalog.sitesPerShard) === shard ? [`sites[${i}] (${site.name}, id ${site.id})`] : [],
+      environmentsOf(site, environments).includes(environment) && shardNumberOf(site.id, catalog.sitesPerShard) === shard ? [`sites[${i}] (${site.name}, id ${site.id})`] : [],
     );
     if (held.length > 0) {
       const shown = held.length > 3 ? `${held.slice(0, 3).join(', ')} and ${held.length - 3} more` : held.join(', ');
@@ -415,11 +474,10 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions, ctx:
   const ids = new Map<number, number>();
   const names = new Map<string, number>();
   const hosts = new Map<string, string>();
-  const testDomain = ctx.valid('testDomain') ? catalog.testDomain : undefined;
-  const platform = platformNames(testDomain, options.platformHosts ?? platformHostsOf(DEFAULT_PLATFORM_LAYER_CONFIG));
+  const environments = options.environments ?? DEFAULT_SITE_ENVIRONMENTS;
+  const previews = previewDomainsOf(catalog, environments, ctx, problems);
+  const platform = platformNames(previews, options.platformHosts ?? platformHostsOf(DEFAULT_PLATFORM_LAYER_CONFIG));
   const owners = domainOwners(catalog, platform.domains, ctx);
-  const testDomainProblem = testDomain && suffixProblem(testDomain, "use a domain of the platform's own, such as test.example.");
-  if (testDomainProblem) problems.push({ at: ['testDomain'], message: testDomainProblem });
   // For messages: a site's name where it is a name (it may be a value withheld from the schema).
   const nameOf = (index: number) => (ctx.valid('sites', index, 'name') ? catalog.sites[index].name : 'its name is wrong');
   catalog.sites.forEach((site, index) => {
@@ -434,22 +492,49 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions, ctx:
       problems.push({ at: at('name'), message: `already the name of sites[${sameName}]; give each site its own name` });
     } else if (valid('name')) names.set(site.name, index);
     const listed = valid('hosts') ? site.hosts : [];
-    const own = listed.map((host, h) => ({ host, field: at('hosts', h), generated: false }));
-    if (testDomain !== undefined && valid('name') && valid('environments') && site.environments.includes('test')) {
-      own.push({ host: `${site.name}.${testDomain}`, field: at('name'), generated: true });
-    }
+    const own: { host: string; field: (string | number)[]; generated?: { environment: string; field: string } }[] = listed.map((host, h) => ({
+      host,
+      field: at('hosts', h),
+    }));
+    // Absent is fine (the default); present, only as parsed.
+    const environmentsKnown = site.environments === undefined || valid('environments');
+    const runsIn = environmentsKnown ? environmentsOf(site, environments) : [];
+    runsIn.forEach((name, e) => {
+      const environment = environments.find((env) => env.name === name);
+      const field = site.environments === undefined ? at('environments') : at('environments', e);
+      if (environment === undefined) {
+        problems.push({
+          at: field,
+          message: `not a sites environment of the platform config (${environments.map((env) => env.name).join(', ')}); list one of them`,
+        });
+        return;
+      }
+      if (environment.protected) return;
+      const preview = previews.get(name);
+      if (preview === undefined) {
+        // Reported once at its own field when it exists but is invalid.
+        if (name === 'test' ? catalog.testDomain === undefined : catalog.previewDomains?.[name] === undefined) {
+          problems.push({
+            at: field,
+            message: `${name} serves each site as <name>.<its preview domain>, and the catalog names none; add previewDomains: { ${name}: ${name}.example.ch } with a domain of the platform's own`,
+          });
+        }
+        return;
+      }
+      if (valid('name')) own.push({ host: `${site.name}.${preview.domain}`, field: at('name'), generated: { environment: name, field: preview.field } });
+    });
     for (const { host, field, generated } of own) {
       const reserved = platform.hosts.get(host);
       if (reserved !== undefined) {
         problems.push({
           at: field,
           message: generated
-            ? `its test host ${host} is reserved for the platform (${reserved} of the platform config); rename the site or change testDomain`
+            ? `its ${generated.environment} host ${host} is reserved for the platform (${reserved} of the platform config); rename the site or change ${generated.field}`
             : `host ${host} is reserved for the platform (${reserved} of the platform config); serve the site on a domain of its own`,
         });
         continue;
       }
-      const claim = generated ? undefined : claimProblem(host, testDomain, platform.domains);
+      const claim = generated ? undefined : claimProblem(host, previews, platform.domains);
       if (claim !== undefined) {
         problems.push({ at: field, message: claim });
         continue;
@@ -473,13 +558,22 @@ function crossSiteProblems(catalog: ParsedCatalog, options: CatalogOptions, ctx:
       } else hosts.set(host, `sites[${index}] (${nameOf(index)})`);
     }
     if (valid('image')) problems.push(...imageProblems(site.image, options).map((message) => ({ at: at('image'), message })));
-    if (site.testImage !== undefined && valid('testImage')) {
-      problems.push(...imageProblems(site.testImage, options).map((message) => ({ at: at('testImage'), message })));
-      // An image no environment runs would look tried on test when it is not.
-      if (valid('environments') && !site.environments.includes('test')) {
+    const ownImages: { environment: string; image: string; field: (string | number)[] }[] = [];
+    if (site.testImage !== undefined && valid('testImage')) ownImages.push({ environment: 'test', image: site.testImage, field: at('testImage') });
+    if (site.images !== undefined && valid('images')) {
+      for (const [environment, image] of Object.entries(site.images)) ownImages.push({ environment, image, field: at('images', environment) });
+    }
+    if (site.testImage !== undefined && site.images?.test !== undefined) {
+      problems.push({ at: at('testImage'), message: 'images.test names the test image too; keep one of them (images.test or testImage)' });
+    }
+    for (const { environment, image, field } of ownImages) {
+      problems.push(...imageProblems(image, options).map((message) => ({ at: field, message })));
+      // An image no environment runs would look tried there when it is not.
+      if (environmentsKnown && !runsIn.includes(environment)) {
+        const remove = field[field.length - 1] === 'testImage' ? 'remove testImage' : `remove images.${environment}`;
         problems.push({
-          at: at('testImage'),
-          message: `is set but the site does not run on test (environments: ${site.environments.join(', ')}); add test to environments, or remove testImage`,
+          at: field,
+          message: `is set but the site does not run on ${environment} (environments: ${runsIn.join(', ')}); add ${environment} to environments, or ${remove}`,
         });
       }
     }
@@ -520,11 +614,63 @@ function domainOwners(
  */
 const PSL = { allowPrivateDomains: true } as const;
 
+/** A preview environment's domain, and the catalog field that sets it. */
+interface PreviewDomain {
+  readonly domain: string;
+  readonly field: string;
+}
+
+/**
+ * The preview domain of each unprotected sites environment that has one
+ * (test: testDomain; another: previewDomains.<env>), checked: a domain the
+ * platform can own, one per environment, and entries only for environments
+ * that are previews. Problems go to `problems`; the valid domains are returned.
+ */
+function previewDomainsOf(
+  catalog: ParsedCatalog,
+  environments: readonly SiteEnvironmentInfo[],
+  ctx: CrossFieldContext,
+  problems: Problem[],
+): Map<string, PreviewDomain> {
+  const previews = new Map<string, PreviewDomain>();
+  const candidates: { environment: string; domain: string; at: (string | number)[]; field: string }[] = [];
+  if (ctx.valid('testDomain')) candidates.push({ environment: 'test', domain: catalog.testDomain, at: ['testDomain'], field: 'testDomain' });
+  if (ctx.valid('previewDomains')) {
+    for (const [environment, domain] of Object.entries(catalog.previewDomains)) {
+      const at = ['previewDomains', environment];
+      const known = environments.find((e) => e.name === environment);
+      if (environment === 'test') {
+        problems.push({ at, message: 'test has testDomain; set the test domain there and remove this entry' });
+      } else if (known === undefined || known.protected) {
+        const why = known === undefined ? 'not a sites environment of the platform config' : `${environment} is protected and serves each site on its own hosts`;
+        const previewsThere = environments.filter((e) => !e.protected).map((e) => e.name);
+        problems.push({ at, message: `${why}; name an unprotected sites environment (${previewsThere.join(', ') || 'none'}), or remove the entry` });
+      } else candidates.push({ environment, domain, at, field: `previewDomains.${environment}` });
+    }
+  }
+  const taken = new Map<string, string>();
+  for (const { environment, domain, at, field } of candidates) {
+    const suffix = suffixProblem(domain, "use a domain of the platform's own, such as test.example.");
+    if (suffix !== undefined) {
+      problems.push({ at, message: suffix });
+      continue;
+    }
+    const other = [...taken].find(([d]) => d === domain || d.endsWith(`.${domain}`) || domain.endsWith(`.${d}`));
+    if (other !== undefined) {
+      problems.push({ at, message: `overlaps ${other[1]} (${other[0]}); each preview environment needs a domain of its own` });
+      continue;
+    }
+    taken.set(domain, field);
+    previews.set(environment, { domain, field });
+  }
+  return previews;
+}
+
 /** The platform's reserved hosts (host -> config field) and its registrable domains (domain -> "field is host"). */
-function platformNames(testDomain: string | undefined, platformHosts: Readonly<Record<string, string>>) {
+function platformNames(previews: ReadonlyMap<string, PreviewDomain>, platformHosts: Readonly<Record<string, string>>) {
   const hosts = new Map(Object.entries(platformHosts).map(([field, host]) => [host, field]));
   const domains = new Map<string, string>();
-  const named = [...Object.entries(platformHosts), ...(testDomain === undefined ? [] : [['testDomain', testDomain]])];
+  const named = [...Object.entries(platformHosts), ...[...previews.values()].map(({ field, domain }) => [field, domain])];
   for (const [field, host] of named) {
     const domain = parseHost(host, PSL).domain;
     if (domain !== null && !domains.has(domain)) domains.set(domain, `${field} is ${host}`);
@@ -544,10 +690,11 @@ function suffixProblem(host: string, fix: string): string | undefined {
   return undefined;
 }
 
-/** Why a tenant may not claim a host: the test domain, a public suffix, or the platform's own domain. */
-function claimProblem(host: string, testDomain: string | undefined, platformDomains: ReadonlyMap<string, string>): string | undefined {
-  if (testDomain !== undefined && (host === testDomain || host.endsWith(`.${testDomain}`))) {
-    return `is under the test domain ${testDomain} (testDomain), where the platform names each test site <name>.${testDomain} itself; list production hosts only`;
+/** Why a tenant may not claim a host: a preview domain, a public suffix, or the platform's own domain. */
+function claimProblem(host: string, previews: ReadonlyMap<string, PreviewDomain>, platformDomains: ReadonlyMap<string, string>): string | undefined {
+  for (const [environment, { domain, field }] of previews) {
+    if (host !== domain && !host.endsWith(`.${domain}`)) continue;
+    return `is under the ${environment} domain ${domain} (${field}), where the platform names each ${environment} site <name>.${domain} itself; list production hosts only`;
   }
   const suffix = suffixProblem(host, "list the site's own domain, such as example.");
   if (suffix !== undefined) return suffix;

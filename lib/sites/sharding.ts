@@ -22,9 +22,9 @@ export function shardStackName(environment: SiteEnvironment, shard: number): str
   return `${environment}-sites-${String(shard).padStart(2, '0')}`;
 }
 
-/** The image a site runs in an environment: test's own when the catalog names one (testImage), else production's. */
-export function imageOf(site: Pick<SiteSpec, 'image' | 'testImage'>, environment: SiteEnvironment): string {
-  return environment === 'test' && site.testImage !== undefined ? site.testImage : site.image;
+/** The image a site runs in an environment: the environment's own when the catalog names one (images, or testImage for test), else image. */
+export function imageOf(site: Pick<SiteSpec, 'image' | 'images' | 'testImage'>, environment: SiteEnvironment): string {
+  return site.images?.[environment] ?? (environment === 'test' ? site.testImage : undefined) ?? site.image;
 }
 
 /** One sites stack to build: its name and its sites, by ascending id. */
