@@ -2,7 +2,13 @@ import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformOutput, 
 import type { IConstruct } from 'constructs';
 import { isPlain, terraformJsonOf } from './plain-values';
 
+/** The resolver cdktf's own synth uses (lib/_tokens.js). */
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
+
+/** `value` resolved as cdktf's synth resolves it (its internal `resolve(scope, value, preparing)`). */
+export function resolveAsCdktf(scope: IConstruct, value: unknown, preparing = false): unknown {
+  return Tokenization.resolve(value, { scope, preparing, resolver: RESOLVER });
+}
 
 /**
  * What `TerraformStack.toTerraform()` of cdktf 0.21 returns, the same value
@@ -27,7 +33,7 @@ const RESOLVER = new DefaultTokenResolver(new StringConcat());
 export function stackToTerraform(stack: TerraformStack): Record<string, unknown> {
   const internals = stack as unknown as { rawOverrides: Record<string, unknown>; cdktfVersion: string };
   const rawOverrides = internals.rawOverrides;
-  const resolve = (value: unknown) => Tokenization.resolve(value, { scope: stack, preparing: false, resolver: RESOLVER });
+  const resolve = (value: unknown) => resolveAsCdktf(stack, value);
   const metadata: Record<string, unknown> = {
     version: internals.cdktfVersion,
     stackName: stack.node.id,
@@ -190,7 +196,7 @@ function isPlainObject(value: unknown): value is Record<string, any> {
 }
 
 /** The stack's elements in cdktf's order: depth first, construct order, not into nested stacks. */
-function elementsOf(stack: TerraformStack): TerraformElement[] {
+export function elementsOf(stack: TerraformStack): TerraformElement[] {
   const into: TerraformElement[] = [];
   const visit = (node: IConstruct) => {
     if (TerraformElement.isTerraformElement(node)) into.push(node);
