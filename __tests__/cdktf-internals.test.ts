@@ -19,7 +19,8 @@ import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { FastStack } from '../lib/cdktf/fast-stack';
 import { PlainResource } from '../lib/cdktf/plain-resource';
 import { isPlain } from '../lib/cdktf/plain-values';
-import { resolveAsCdktf, stackToTerraform } from '../lib/cdktf/stack-json';
+import { resolveAsCdktf } from '../lib/cdktf/resolve';
+import { stackToTerraform } from '../lib/cdktf/stack-json';
 import { TOKEN_MARKER, TOKEN_MARKER_TEXT } from '../lib/cdktf/token-marker';
 import { disableTokenStackTraces, restoreTokenStackTraces } from '../lib/cdktf/token-stack-traces';
 

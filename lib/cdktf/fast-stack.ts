@@ -1,6 +1,7 @@
 import { TerraformStack } from 'cdktf';
 import { terraformJsonOf } from './plain-values';
-import { elementsOf, resolveAsCdktf, stackToTerraform } from './stack-json';
+import { resolveAsCdktf } from './resolve';
+import { elementsOf, stackToTerraform } from './stack-json';
 import { disableTokenStackTraces } from './token-stack-traces';
 
 // Every App of this platform synthesizes with `stackTraces: false` (npm run

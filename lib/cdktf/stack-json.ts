@@ -1,14 +1,7 @@
-import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
+import { TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { isPlain, terraformJsonOf } from './plain-values';
-
-/** The resolver cdktf's own synth uses (lib/_tokens.js). */
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
-
-/** `value` resolved as cdktf's synth resolves it (its internal `resolve(scope, value, preparing)`). */
-export function resolveAsCdktf(scope: IConstruct, value: unknown, preparing = false): unknown {
-  return Tokenization.resolve(value, { scope, preparing, resolver: RESOLVER });
-}
+import { resolveAsCdktf } from './resolve';
 
 /**
  * What `TerraformStack.toTerraform()` of cdktf 0.21 returns, the same value
