@@ -22,6 +22,7 @@ import { resolveAsCdktf } from './resolve';
  * Relies on cdktf internals, all of TerraformStack: the private
  * `rawOverrides` and `cdktfVersion` fields, and the shape of its
  * `toTerraform()` (metadata, outputs map, fragments, overrides, resolve).
+ * __tests__/cdktf-internals.test.ts compares the result with cdktf's own.
  */
 export function stackToTerraform(stack: TerraformStack): Record<string, unknown> {
   const internals = stack as unknown as { rawOverrides: Record<string, unknown>; cdktfVersion: string };
