@@ -1,20 +1,12 @@
-import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { terraformJsonOf } from '../lib/cdktf/plain-values';
-import { stackToTerraform } from '../lib/cdktf/stack-json';
-import { disableTokenStackTraces } from '../lib/cdktf/token-stack-traces';
+import { FastStack } from '../lib/cdktf/fast-stack';
 import type { CloudConfig, StateConfig } from '../lib/config';
 import type { Shard } from '../lib/sites';
 import { Website } from '../lib/sites/website';
 import { configureState } from '../lib/state/backend';
 import type { ClusterStack } from './cluster-stack';
 import { SITES_ACCESS_OUTPUT, type PlatformStack } from './platform-stack';
-
-// Every App of this platform synthesizes with `stackTraces: false` (npm run
-// synth, the benchmark, the tests): cdktf's token traces go with them. Done
-// when the stacks are loaded, before any stack creates its first token.
-disableTokenStackTraces();
 
 export interface SitesStackProps {
   readonly state: StateConfig;
@@ -41,7 +33,7 @@ export interface SitesStackProps {
  * `site-*` namespaces), read from the platform stack's `sites_access` output:
  * this state never holds the cluster's admin or platform credentials.
  */
-export class SitesStack extends TerraformStack {
+export class SitesStack extends FastStack {
   readonly websites: readonly Website[];
 
   constructor(scope: Construct, id: string, props: SitesStackProps) {
@@ -62,7 +54,7 @@ export class SitesStack extends TerraformStack {
     // The API's public address: a site's own policies deny it too (the cluster-wide layer does).
     // Resolved here, once per shard, to the Terraform expression it stands for:
     // every value of every site is then plain and never goes through the resolver.
-    const apiAddress = Tokenization.resolve(access('api_address'), { scope: this, preparing: false, resolver: RESOLVER }) as string;
+    const apiAddress = this.expressionOf(access('api_address'));
     const deniedEgressCidrs = [`${apiAddress}/32`];
     this.websites = shard.sites.map(
       (site) =>
@@ -79,25 +71,4 @@ export class SitesStack extends TerraformStack {
         }),
     );
   }
-
-  /**
-   * cdktf's preparing pass resolves every element once to discover cross-stack
-   * references. A site's resources are plain values and reference nothing, so
-   * only the elements that hold tokens (provider, remote state) are resolved.
-   */
-  prepareStack(): void {
-    this.ensureBackendExists();
-    for (const element of this.node.findAll()) {
-      if (!TerraformElement.isTerraformElement(element) || TerraformStack.of(element) !== this) continue;
-      const { json, plain } = terraformJsonOf(element);
-      if (!plain) Tokenization.resolve(json, { scope: this, preparing: true, resolver: RESOLVER });
-    }
-  }
-
-  /** The stack's JSON as cdktf writes it; plain site resources skip the token resolver (see stackToTerraform). */
-  toTerraform(): any {
-    return stackToTerraform(this);
-  }
 }
-
-const RESOLVER = new DefaultTokenResolver(new StringConcat());

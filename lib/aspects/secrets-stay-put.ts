@@ -1,5 +1,6 @@
-import { DefaultTokenResolver, StringConcat, TerraformOutput, Tokenization } from 'cdktf';
+import { TerraformOutput } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { resolveAsCdktf } from '../cdktf/resolve';
 import { stackNameOf, terraformBlockOf } from './private/inspect';
 import type { GuardrailRule, GuardrailViolation } from './violation';
 
@@ -9,7 +10,6 @@ import type { GuardrailRule, GuardrailViolation } from './violation';
  * EC2 credential (construct ids of lib/rke2/pki.ts and lib/openstack/backup-bucket.ts).
  */
 const STAYS_IN_ITS_STATE = [/\btls_locally_signed_cert\.\w*Pki_AdminCert_/, /\btls_private_key\.\w*Pki_AdminKey_/, /\bopenstack_identity_ec2_credential_v3\.\w*_S3Credential_/];
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
 const isSitesStack = (name: string) => /-sites-\d+$/.test(name);
 
 /**
@@ -26,7 +26,7 @@ export class SecretsStayPut implements GuardrailRule {
   check(construct: IConstruct): GuardrailViolation[] {
     const path = construct.node.path;
     if (construct instanceof TerraformOutput) {
-      const text = JSON.stringify(Tokenization.resolve(construct.toTerraform(), { scope: construct, resolver: RESOLVER, preparing: false }));
+      const text = JSON.stringify(resolveAsCdktf(construct, construct.toTerraform()));
       const leak = STAYS_IN_ITS_STATE.find((pattern) => pattern.test(text));
       if (leak === undefined) return [];
       return [

@@ -1,4 +1,5 @@
 import { Tokenization } from 'cdktf';
+import { TOKEN_MARKER_TEXT } from './token-marker';
 
 /**
  * True when `value` holds no token of any kind: no resolvable object, no
@@ -42,7 +43,7 @@ export function isPlain(value: unknown): boolean {
  * uppercase hex hashes stay plain).
  */
 function isPlainString(value: string): boolean {
-  return !value.includes('TfToken[') && !SCIENTIFIC_NUMBER.test(value);
+  return !value.includes(TOKEN_MARKER_TEXT) && !SCIENTIFIC_NUMBER.test(value);
 }
 
 const SCIENTIFIC_NUMBER = /\de[-+]?\d/;

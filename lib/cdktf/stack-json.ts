@@ -1,8 +1,7 @@
-import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
+import { TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { isPlain, terraformJsonOf } from './plain-values';
-
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
+import { resolveAsCdktf } from './resolve';
 
 /**
  * What `TerraformStack.toTerraform()` of cdktf 0.21 returns, the same value
@@ -23,11 +22,12 @@ const RESOLVER = new DefaultTokenResolver(new StringConcat());
  * Relies on cdktf internals, all of TerraformStack: the private
  * `rawOverrides` and `cdktfVersion` fields, and the shape of its
  * `toTerraform()` (metadata, outputs map, fragments, overrides, resolve).
+ * __tests__/cdktf-internals.test.ts compares the result with cdktf's own.
  */
 export function stackToTerraform(stack: TerraformStack): Record<string, unknown> {
   const internals = stack as unknown as { rawOverrides: Record<string, unknown>; cdktfVersion: string };
   const rawOverrides = internals.rawOverrides;
-  const resolve = (value: unknown) => Tokenization.resolve(value, { scope: stack, preparing: false, resolver: RESOLVER });
+  const resolve = (value: unknown) => resolveAsCdktf(stack, value);
   const metadata: Record<string, unknown> = {
     version: internals.cdktfVersion,
     stackName: stack.node.id,
@@ -190,7 +190,7 @@ function isPlainObject(value: unknown): value is Record<string, any> {
 }
 
 /** The stack's elements in cdktf's order: depth first, construct order, not into nested stacks. */
-function elementsOf(stack: TerraformStack): TerraformElement[] {
+export function elementsOf(stack: TerraformStack): TerraformElement[] {
   const into: TerraformElement[] = [];
   const visit = (node: IConstruct) => {
     if (TerraformElement.isTerraformElement(node)) into.push(node);

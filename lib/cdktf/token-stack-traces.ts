@@ -12,7 +12,7 @@
  * Relies on a cdktf internal: the module `cdktf/lib/tokens/private/stack-trace`
  * and its export `captureStackTrace`, which cdktf's modules call through the
  * module object (`(0, stack_trace_1.captureStackTrace)()`), so replacing the
- * export reaches every caller.
+ * export reaches every caller (checked by __tests__/cdktf-internals.test.ts).
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const stackTrace = require('cdktf/lib/tokens/private/stack-trace') as { captureStackTrace: (below?: unknown) => string[] };

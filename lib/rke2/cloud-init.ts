@@ -1,7 +1,8 @@
 import { Token } from 'cdktf';
+import { TOKEN_MARKER } from '../cdktf/token-marker';
 import { parseCidr } from '../net/cidr';
 import { labelKeyProblem, labelValueProblem, taintProblem } from './node-metadata';
-import { TOKEN_MARKER, terraformBase64, toYaml, yamlSafe } from './terraform-text';
+import { terraformBase64, toYaml, yamlSafe } from './terraform-text';
 
 /**
  * A typed builder for the `#cloud-config` user data of RKE2 nodes.

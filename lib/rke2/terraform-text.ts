@@ -6,9 +6,7 @@
  */
 import { Fn, Token } from 'cdktf';
 import { stringify } from 'yaml';
-
-/** Matches one cdktf string token marker. */
-export const TOKEN_MARKER = /\$\{TfToken\[[^\]]+\]\}/g;
+import { TOKEN_MARKER } from '../cdktf/token-marker';
 
 const literal = (value: string) => !Token.isUnresolved(value);
 

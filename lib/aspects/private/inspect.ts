@@ -1,6 +1,7 @@
-import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { terraformJsonOf } from '../../cdktf/plain-values';
+import { resolveAsCdktf } from '../../cdktf/resolve';
 
 /** A resource, data source or provider block as it will appear in the JSON. */
 export interface TerraformBlock {
@@ -11,7 +12,6 @@ export interface TerraformBlock {
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
-const RESOLVER = new DefaultTokenResolver(new StringConcat());
 let cache = new WeakMap<IConstruct, TerraformBlock | null>();
 
 /** Forgets what was read, so that a new check sees constructs changed since the last one. */
@@ -32,9 +32,7 @@ export function terraformBlockOf(construct: IConstruct): TerraformBlock | undefi
     // Most resources of a large platform (the sites) hold plain values only:
     // read them as they are, and pay for cdktf's resolver only where a token is.
     const { json: raw, plain } = terraformJsonOf(element as { toTerraform: () => unknown });
-    const json = (
-      plain ? raw : Tokenization.resolve(raw, { scope: construct, resolver: RESOLVER, preparing: false })
-    ) as Record<string, Record<string, unknown>>;
+    const json = (plain ? raw : resolveAsCdktf(construct, raw)) as Record<string, Record<string, unknown>>;
     for (const kind of ['resource', 'data', 'provider'] as const) {
       const byType = json?.[kind];
       if (!isRecord(byType)) continue;
