@@ -61,9 +61,17 @@ export function protectedEnvironments(config: EnvironmentsView): EnvironmentName
   return environmentNames(config).filter((name) => config.environments[name].protected);
 }
 
-/** Each environment with its role and protection, in the config's order: what the pipeline reads of the config. */
-export function environmentPolicies(config: EnvironmentsView): { name: EnvironmentName; role: EnvironmentRole; protected: boolean }[] {
-  return environmentNames(config).map((name) => ({ name, role: config.environments[name].role, protected: config.environments[name].protected }));
+/**
+ * Whether an environment's applies wait for a person: a protected one, and
+ * tools (every cluster's telemetry target, whose apply can cut all of them off).
+ */
+export function appliesByHand(environment: { readonly role: EnvironmentRole; readonly protected: boolean }): boolean {
+  return environment.protected || environment.role === 'tools';
+}
+
+/** Each environment with its role and whether it applies by hand, in the config's order: what the pipeline reads of the config. */
+export function environmentPolicies(config: EnvironmentsView): { name: EnvironmentName; role: EnvironmentRole; manualApply: boolean }[] {
+  return environmentNames(config).map((name) => ({ name, role: config.environments[name].role, manualApply: appliesByHand(config.environments[name]) }));
 }
 
 /**
