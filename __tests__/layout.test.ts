@@ -71,4 +71,21 @@ describe('layout', () => {
   test('no module of lib/ or stacks/ imports itself through others', () => {
     expect(cycles([...sources('lib'), ...sources('stacks')])).toEqual([]);
   });
+
+  test('stacks/ holds no cdktf internals: framework work lives in lib/cdktf/', () => {
+    const internals = sources('stacks').filter((file) =>
+      /from 'cdktf\/lib\/|\bDefaultTokenResolver\b|\bStringConcat\b|\btoTerraform\(\)\s*[:{]|\bprepareStack\(\)\s*[:{]/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')),
+    );
+    expect(internals).toEqual([]);
+  });
+
+  test('lib/delivery reads no layer above it (config, sites, platform): the pipeline gets its stacks and environments handed in', () => {
+    const upward = sources('lib/delivery').flatMap((file) =>
+      [...fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g)]
+        .map((m) => path.normalize(path.join(path.dirname(file), m[1])))
+        .filter((target) => /^lib\/(config|sites|platform|aspects|openstack|rke2)\b|^stacks\b/.test(target))
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(upward).toEqual([]);
+  });
 });
