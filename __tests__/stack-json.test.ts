@@ -11,6 +11,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { isPlain } from '../lib/cdktf/plain-values';
 import { stackToTerraform } from '../lib/cdktf/stack-json';
+import { stableJson } from '../lib/cdktf/stable-json';
 import { KubernetesObject } from '../lib/sites/private/kubernetes-object';
 
 // The JSON cdktf writes (json-stable-stringify, two spaces), to compare byte for byte.
@@ -88,5 +89,24 @@ describe('isPlain', () => {
     ['a key with a token', () => ({ [Token.asString({ resolve: () => 'k' })]: 'v' })],
   ])('refuses %s', (_what, make) => {
     expect(isPlain({ nested: [make()] })).toBe(false);
+  });
+});
+
+describe('stableJson', () => {
+  it.each([
+    ['empty containers', { a: {}, b: [], c: [[]], d: { e: {} } }],
+    ['undefined and functions', { a: undefined, b: () => 1, c: [undefined, () => 1, null], d: { only: undefined } }],
+    ['key order by code unit', { é: 1, Z: 2, a: 3, '10': 4, '9': 5, '\u{1F600}': 6, '\uFFFF': 7, _: 8 }],
+    ['toJSON and special strings', { date: new Date(0), t: { toJSON: () => [1] }, s: '\u2028"\\\n', n: -0, big: 1.5e300 }],
+    ['scalars', 'text'],
+    ['a list at the top', [1, { b: [2, { c: 3 }] }]],
+  ])('writes %s as json-stable-stringify does', (_what, value) => {
+    expect(stableJson(value)).toBe(stringify(value, { space: 2 }));
+  });
+
+  it('refuses a cycle', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => stableJson(cyclic)).toThrow(/circular/);
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { Manifest, type App, type IManifest } from 'cdktf';
+import { Manifest, TerraformStack, type App, type IManifest } from 'cdktf';
 import { assertGuardrails } from '../aspects/guardrails';
+import { StableJsonSynthesizer } from '../cdktf/json-synthesizer';
 import { OutputScanError, scanSynthesizedOutput } from './secret-scan';
 
 export interface AtomicSynthOptions {
@@ -52,6 +53,12 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
       throw new Error(`synthesizeAtomically: build must create the App with outdir ${staging}, not ${app.outdir}`);
     }
     assertGuardrails(app);
+    // cdktf's synthesizer, each stack's JSON written by a faster stable stringify (the same bytes).
+    for (const stack of app.node.findAll()) {
+      if (TerraformStack.isStack(stack) && !(stack.synthesizer instanceof StableJsonSynthesizer)) {
+        stack.synthesizer = new StableJsonSynthesizer(stack, stack.synthesizer);
+      }
+    }
     app.synth();
     if (options.stacks !== undefined) keepOnly(staging, finalDir, options.stacks);
     const findings = scanSynthesizedOutput(staging, shown);
