@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 /**
  * The text json-stable-stringify 1.3 (what cdktf 0.21 writes `cdk.tf.json`
  * with) makes of a value with `{ space: 2 }`, byte for byte, in a fraction
- * of the time: a copy with sorted keys written by the native JSON.stringify.
+ * of the time: the native JSON.stringify writes the value, or where its
+ * keys are not in order a copy with sorted keys (only the objects out of
+ * order and those above them are copied).
  *
  * That library's own ways are kept: keys sorted by code unit, `toJSON`
  * honoured, undefined and functions left out of objects and written as null
@@ -12,14 +14,17 @@ import { randomBytes } from 'node:crypto';
  * first whatever the order, and writes empty containers closed: an empty
  * container is copied as a marker string (with a random nonce, counted
  * afterwards) that is replaced by the open form, and a value with an
- * integer-like key is written by json-stable-stringify itself.
+ * integer-like key (or a toJSON giving a value with a toJSON) is written by
+ * json-stable-stringify itself.
  */
 export function stableJson(value: unknown): string {
   const nonce = randomBytes(9).toString('base64url');
-  const state: CopyState = { nonce, markers: 0, integerKey: false, seen: new Set() };
+  const state: CopyState = { nonce, markers: 0, integerKey: false, nestedToJson: false, seen: new Set() };
   const copy = sortedCopy(value, 0, state);
-  if (state.integerKey) return slowStableJson(value);
-  if (copy === undefined) return undefined as unknown as string;
+  if (state.integerKey || state.nestedToJson) return slowStableJson(value);
+  if (copy === undefined || copy === CHANGED_TO_UNDEFINED || typeof copy === 'function' || typeof copy === 'symbol') {
+    return undefined as unknown as string;
+  }
   const text = JSON.stringify(copy, null, 2);
   let replaced = 0;
   const result = text.replace(new RegExp(`"${nonce}([OA])(\\d+)"`, 'g'), (_m, kind: string, level: string) => {
@@ -34,40 +39,74 @@ interface CopyState {
   readonly nonce: string;
   markers: number;
   integerKey: boolean;
+  /** A toJSON gave a value with a toJSON of its own: the library calls only the first, the native writer both. */
+  nestedToJson: boolean;
   readonly seen: Set<object>;
 }
 
 const INTEGER_KEY = /^(0|[1-9]\d*)$/;
+/** Below this depth the walk keeps no record of the objects on its path: a cycle still shows, deeper down, as one repeating. */
+const UNTRACKED_DEPTH = 64;
 
+/**
+ * What the native writer is to write for `node`: `node` itself when it
+ * would write it as json-stable-stringify does (keys already in order, no
+ * integer-like key, nothing empty, no toJSON, the same below), else a copy
+ * that makes it so. Most objects of a stack are small and many are written
+ * in order already: they are not copied.
+ */
 function sortedCopy(node: unknown, level: number, state: CopyState): unknown {
   if (node !== null && node !== undefined && typeof (node as { toJSON?: unknown }).toJSON === 'function') {
-    node = (node as { toJSON: () => unknown }).toJSON();
+    const json = (node as { toJSON: () => unknown }).toJSON();
+    if (json !== null && json !== undefined && typeof (json as { toJSON?: unknown }).toJSON === 'function') state.nestedToJson = true;
+    return sortedCopy(json, level, state) ?? CHANGED_TO_UNDEFINED;
   }
-  if (typeof node !== 'object' || node === null) return typeof node === 'function' || typeof node === 'symbol' ? undefined : node;
+  if (typeof node !== 'object' || node === null) return node;
   if (Array.isArray(node)) {
     if (node.length === 0) return marker('A', level, state);
-    const copy = new Array<unknown>(node.length);
+    let copy: unknown[] | undefined;
     for (let i = 0; i < node.length; i++) {
-      const item = sortedCopy(node[i], level + 1, state);
-      copy[i] = item === undefined ? null : item;
+      const item = node[i];
+      const written = sortedCopy(item, level + 1, state);
+      if (written !== item && copy === undefined) copy = node.slice(0, i);
+      // The native writer, as the library, writes null for an entry it cannot write.
+      if (copy !== undefined) copy.push(written === CHANGED_TO_UNDEFINED ? null : written);
     }
-    return copy;
+    return copy ?? node;
   }
-  if (state.seen.has(node)) throw new TypeError('Converting circular structure to JSON');
-  state.seen.add(node);
-  const copy: Record<string, unknown> = {};
+  const tracked = level >= UNTRACKED_DEPTH;
+  if (tracked) {
+    if (state.seen.has(node)) throw new TypeError('Converting circular structure to JSON');
+    state.seen.add(node);
+  }
+  const keys = Object.keys(node);
+  let ordered = true;
+  for (let i = 0; i < keys.length; i++) {
+    const code = keys[i].charCodeAt(0);
+    if (code >= 48 && code <= 57 && INTEGER_KEY.test(keys[i])) state.integerKey = true;
+    if (i > 0 && keys[i - 1] > keys[i]) ordered = false;
+  }
+  if (!ordered) keys.sort();
+  let copy: Record<string, unknown> | undefined = ordered ? undefined : {};
   let written = 0;
-  for (const key of Object.keys(node).sort()) {
-    if (INTEGER_KEY.test(key)) state.integerKey = true;
-    const item = sortedCopy((node as Record<string, unknown>)[key], level + 1, state);
-    if (item !== undefined) {
-      copy[key] = item;
-      written++;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const item = (node as Record<string, unknown>)[key];
+    const value = sortedCopy(item, level + 1, state);
+    if (value !== item && copy === undefined) {
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j]] = (node as Record<string, unknown>)[keys[j]];
     }
+    const writable = value !== undefined && value !== CHANGED_TO_UNDEFINED && typeof value !== 'function' && typeof value !== 'symbol';
+    if (writable) written++;
+    if (copy !== undefined && writable) copy[key] = value;
   }
-  state.seen.delete(node);
-  return written === 0 ? marker('O', level, state) : copy;
+  if (tracked) state.seen.delete(node);
+  return written === 0 ? marker('O', level, state) : (copy ?? node);
 }
+
+/** A value whose toJSON gave undefined: left out of an object, null in a list (the native writer would call toJSON again). */
+const CHANGED_TO_UNDEFINED = Symbol('undefined by toJSON');
 
 function marker(kind: 'O' | 'A', level: number, state: CopyState): string {
   state.markers++;
