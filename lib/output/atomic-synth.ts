@@ -2,6 +2,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import * as path from 'node:path';
 import { Manifest, TerraformStack, type App, type IManifest } from 'cdktf';
 import { assertGuardrails } from '../aspects/guardrails';
+import { checkingBinaryVersionsOnce } from '../cdktf/binary-versions';
 import { StableJsonSynthesizer } from '../cdktf/json-synthesizer';
 import { OutputScanError, scanSynthesizedOutput } from './secret-scan';
 
@@ -59,7 +60,8 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
         stack.synthesizer = new StableJsonSynthesizer(stack, stack.synthesizer);
       }
     }
-    app.synth();
+    // cdktf runs `terraform version` for each element that needs a recent one: once is enough.
+    checkingBinaryVersionsOnce(() => app.synth());
     if (options.stacks !== undefined) keepOnly(staging, finalDir, options.stacks);
     const findings = scanSynthesizedOutput(staging, shown);
     if (findings.length > 0) throw new OutputScanError(findings);
