@@ -11,7 +11,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { isPlain } from '../lib/cdktf/plain-values';
 import { stackToTerraform } from '../lib/cdktf/stack-json';
-import { stableJson } from '../lib/cdktf/stable-json';
+import { stableJson, stableJsonOf } from '../lib/cdktf/stable-json';
 import { KubernetesObject } from '../lib/sites/private/kubernetes-object';
 
 // The JSON cdktf writes (json-stable-stringify, two spaces), to compare byte for byte.
@@ -108,5 +108,24 @@ describe('stableJson', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => stableJson(cyclic)).toThrow(/circular/);
+  });
+});
+
+describe('stableJsonOf', () => {
+  it('says a value of plain data is the data its text holds', () => {
+    const value = { b: [1, 'two', null, { c: true }], a: { d: undefined }, e: [] };
+    const { text, isData } = stableJsonOf(value);
+    expect(text).toBe(stringify(value, { space: 2 }));
+    expect(isData).toBe(true);
+  });
+
+  it.each([
+    ['a toJSON', { when: new Date(0) }],
+    ['an object of a class', { map: new (class Holder { x = 1; })() }],
+    ['a toJSON below integer-like keys', { '1': { toJSON: () => 'x' } }],
+  ])('does not when the value holds %s', (_what, value) => {
+    const { text, isData } = stableJsonOf(value);
+    expect(text).toBe(stringify(value, { space: 2 }));
+    expect(isData).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ISynthesisSession, IStackSynthesizer, TerraformStack } from 'cdktf';
-import { stableJson } from './stable-json';
+import { stableJsonOf } from './stable-json';
 
 /**
  * A stack synthesizer that writes `cdk.tf.json` with stableJson instead of
@@ -19,12 +19,20 @@ import { stableJson } from './stable-json';
  * HCL-output switch in its private `hclOutput` field (then it is left alone).
  */
 export class StableJsonSynthesizer implements IStackSynthesizer {
+  /**
+   * The file last written and the JSON it was written from, when that JSON
+   * is plain data (see StableJsonText.isData): a reader of the file in this
+   * process (the output scan) may walk it instead of parsing the file.
+   */
+  written?: { readonly file: string; readonly json: unknown };
+
   constructor(
     private readonly stack: TerraformStack,
     private readonly inner: IStackSynthesizer,
   ) {}
 
   synthesize(session: ISynthesisSession): void {
+    this.written = undefined;
     if ((this.inner as unknown as { hclOutput?: boolean }).hclOutput === true) {
       this.inner.synthesize(session);
       return;
@@ -48,6 +56,8 @@ export class StableJsonSynthesizer implements IStackSynthesizer {
     }
     if (!called) throw new Error(`StableJsonSynthesizer: cdktf's synthesizer did not ask ${stack.node.id} for its JSON; its file would be empty`);
     const file = path.join(session.outdir, session.manifest.forStack(stack).synthesizedStackPath);
-    writeFileSync(file, stableJson(json));
+    const { text, isData } = stableJsonOf(json);
+    writeFileSync(file, text);
+    this.written = isData ? { file, json } : undefined;
   }
 }

@@ -18,12 +18,17 @@ import { randomBytes } from 'node:crypto';
  * json-stable-stringify itself.
  */
 export function stableJson(value: unknown): string {
+  return stableJsonOf(value).text;
+}
+
+/** stableJson's text, and whether the value is the data the text holds (see StableJsonText). */
+export function stableJsonOf(value: unknown): StableJsonText {
   const nonce = randomBytes(9).toString('base64url');
-  const state: CopyState = { nonce, markers: 0, integerKey: false, nestedToJson: false, seen: new Set() };
+  const state: CopyState = { nonce, markers: 0, integerKey: false, nestedToJson: false, other: false, seen: new Set() };
   const copy = sortedCopy(value, 0, state);
-  if (state.integerKey || state.nestedToJson) return slowStableJson(value);
+  if (state.integerKey || state.nestedToJson) return { text: slowStableJson(value), isData: !state.other };
   if (copy === undefined || copy === CHANGED_TO_UNDEFINED || typeof copy === 'function' || typeof copy === 'symbol') {
-    return undefined as unknown as string;
+    return { text: undefined as unknown as string, isData: false };
   }
   const text = JSON.stringify(copy, null, 2);
   let replaced = 0;
@@ -32,7 +37,19 @@ export function stableJson(value: unknown): string {
     return `${kind === 'O' ? '{' : '['}\n${'  '.repeat(Number(level))}${kind === 'O' ? '}' : ']'}`;
   });
   // A string of the value itself that looked like a marker: let the library write it.
-  return replaced === state.markers ? result : slowStableJson(value);
+  return { text: replaced === state.markers ? result : slowStableJson(value), isData: !state.other };
+}
+
+export interface StableJsonText {
+  readonly text: string;
+  /**
+   * Whether the value holds nothing but JSON data (plain objects, lists,
+   * strings, numbers, booleans, null; undefined and functions, which are
+   * left out): then its strings, keys and nesting are those of the text,
+   * and a reader may walk the value instead of parsing the text. False when
+   * a toJSON, an object of a class or a value that cannot be written was met.
+   */
+  readonly isData: boolean;
 }
 
 interface CopyState {
@@ -41,6 +58,8 @@ interface CopyState {
   integerKey: boolean;
   /** A toJSON gave a value with a toJSON of its own: the library calls only the first, the native writer both. */
   nestedToJson: boolean;
+  /** Something else than JSON data was met: a toJSON, an object of a class. */
+  other: boolean;
   readonly seen: Set<object>;
 }
 
@@ -57,6 +76,7 @@ const UNTRACKED_DEPTH = 64;
  */
 function sortedCopy(node: unknown, level: number, state: CopyState): unknown {
   if (node !== null && node !== undefined && typeof (node as { toJSON?: unknown }).toJSON === 'function') {
+    state.other = true;
     const json = (node as { toJSON: () => unknown }).toJSON();
     if (json !== null && json !== undefined && typeof (json as { toJSON?: unknown }).toJSON === 'function') state.nestedToJson = true;
     return sortedCopy(json, level, state) ?? CHANGED_TO_UNDEFINED;
@@ -73,6 +93,10 @@ function sortedCopy(node: unknown, level: number, state: CopyState): unknown {
       if (copy !== undefined) copy.push(written === CHANGED_TO_UNDEFINED ? null : written);
     }
     return copy ?? node;
+  }
+  if (!state.other) {
+    const proto = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) state.other = true;
   }
   const tracked = level >= UNTRACKED_DEPTH;
   if (tracked) {

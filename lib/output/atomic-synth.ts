@@ -63,7 +63,14 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
     // cdktf runs `terraform version` for each element that needs a recent one: once is enough.
     checkingBinaryVersionsOnce(() => app.synth());
     if (options.stacks !== undefined) keepOnly(staging, finalDir, options.stacks);
-    const findings = scanSynthesizedOutput(staging, shown);
+    // The JSON each stack's file was just written from: the scan walks it instead of parsing the file again.
+    const written = new Map<string, unknown>();
+    for (const stack of app.node.findAll()) {
+      if (!TerraformStack.isStack(stack) || !(stack.synthesizer instanceof StableJsonSynthesizer)) continue;
+      const last = stack.synthesizer.written;
+      if (last !== undefined) written.set(path.resolve(last.file), last.json);
+    }
+    const findings = scanSynthesizedOutput(staging, shown, written);
     if (findings.length > 0) throw new OutputScanError(findings);
     swapInto(staging, finalDir, options.onStaleStack ?? (() => undefined), options.stacks);
   } catch (err) {

@@ -102,8 +102,13 @@ export class OutputScanError extends Error {
  * secret whose value is a non-empty literal, no `${`) and for expressions that
  * call a function reading files ({@link FILE_FUNCTIONS}). Files are shown
  * under `displayDir` (default: `outdir`).
+ *
+ * `written` (absolute file path to the JSON data the file was written from,
+ * in this process, just before) spares parsing a file: its data is walked
+ * instead. Where that finds anything, the file itself is read and scanned,
+ * so that findings and their order are those of the file as written.
  */
-export function scanSynthesizedOutput(outdir: string, displayDir: string = outdir): OutputFinding[] {
+export function scanSynthesizedOutput(outdir: string, displayDir: string = outdir, written?: ReadonlyMap<string, unknown>): OutputFinding[] {
   const stacksDir = path.join(outdir, 'stacks');
   if (!existsSync(stacksDir)) return [];
   const findings: OutputFinding[] = [];
@@ -111,6 +116,8 @@ export function scanSynthesizedOutput(outdir: string, displayDir: string = outdi
     const file = path.join(stacksDir, stack, 'cdk.tf.json');
     if (!existsSync(file)) continue;
     const shown = path.join(displayDir, 'stacks', stack, 'cdk.tf.json');
+    const data = written?.get(path.resolve(file));
+    if (data !== undefined && scanJson(data, shown).length === 0) continue;
     findings.push(...scanJson(JSON.parse(readFileSync(file, 'utf8')), shown));
   }
   return findings;
