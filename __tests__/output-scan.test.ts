@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, TerraformStack } from 'cdktf';
@@ -6,7 +6,7 @@ import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-sec
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
 import { addGuardrails } from '../lib/aspects';
 import { loadPlatformConfig } from '../lib/config';
-import { OutputScanError, scanJson, synthesizeAtomically } from '../lib/output';
+import { OutputScanError, scanJson, scanSynthesizedOutput, synthesizeAtomically } from '../lib/output';
 import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { synthPlatform } from './support/synth';
 
@@ -90,4 +90,23 @@ test('a synth whose JSON reads a file is refused and leaves no output', () => {
     /^the output scan found 1 problem in the synthesized JSON; the previous output was kept:\n {2}.*cdk\.tf\.json: resource\.openstack_networking_secgroup_v2\.Group\.description: no-file-functions: an expression calls file\(\), which reads files of the machine running tofu: /,
   );
   expect(existsSync(outdir)).toBe(false);
+});
+
+describe('the data a file was written from', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'output-scan-data-'));
+  const file = path.join(dir, 'stacks', 'one', 'cdk.tf.json');
+  const secretDoc = { resource: { thing: { a: { password: 'hunter2', note: 'ok' } } } };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(secretDoc));
+
+  it('is walked instead of the file when given', () => {
+    // Clean data for the file: nothing found, the file is not read (it would have a finding).
+    expect(scanSynthesizedOutput(dir, 'out', new Map([[file, { resource: {} }]]))).toEqual([]);
+  });
+
+  it('gives way to the file where it has a finding, so that findings are those of the file', () => {
+    const fromFile = scanSynthesizedOutput(dir, 'out');
+    expect(fromFile).toEqual([expect.objectContaining({ file: 'out/stacks/one/cdk.tf.json', jsonPath: 'resource.thing.a.password' })]);
+    expect(scanSynthesizedOutput(dir, 'out', new Map([[file, { resource: { thing: { a: { password: 'other' } } } }]]))).toEqual(fromFile);
+  });
 });

@@ -1,7 +1,9 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { Manifest, type App, type IManifest } from 'cdktf';
+import { Manifest, TerraformStack, type App, type IManifest } from 'cdktf';
 import { assertGuardrails } from '../aspects/guardrails';
+import { checkingBinaryVersionsOnce } from '../cdktf/binary-versions';
+import { StableJsonSynthesizer } from '../cdktf/json-synthesizer';
 import { OutputScanError, scanSynthesizedOutput } from './secret-scan';
 
 export interface AtomicSynthOptions {
@@ -52,9 +54,23 @@ export function synthesizeAtomically(build: (outdir: string) => App, options: At
       throw new Error(`synthesizeAtomically: build must create the App with outdir ${staging}, not ${app.outdir}`);
     }
     assertGuardrails(app);
-    app.synth();
+    // cdktf's synthesizer, each stack's JSON written by a faster stable stringify (the same bytes).
+    for (const stack of app.node.findAll()) {
+      if (TerraformStack.isStack(stack) && !(stack.synthesizer instanceof StableJsonSynthesizer)) {
+        stack.synthesizer = new StableJsonSynthesizer(stack, stack.synthesizer);
+      }
+    }
+    // cdktf runs `terraform version` for each element that needs a recent one: once is enough.
+    checkingBinaryVersionsOnce(() => app.synth());
     if (options.stacks !== undefined) keepOnly(staging, finalDir, options.stacks);
-    const findings = scanSynthesizedOutput(staging, shown);
+    // The JSON each stack's file was just written from: the scan walks it instead of parsing the file again.
+    const written = new Map<string, unknown>();
+    for (const stack of app.node.findAll()) {
+      if (!TerraformStack.isStack(stack) || !(stack.synthesizer instanceof StableJsonSynthesizer)) continue;
+      const last = stack.synthesizer.written;
+      if (last !== undefined) written.set(path.resolve(last.file), last.json);
+    }
+    const findings = scanSynthesizedOutput(staging, shown, written);
     if (findings.length > 0) throw new OutputScanError(findings);
     swapInto(staging, finalDir, options.onStaleStack ?? (() => undefined), options.stacks);
   } catch (err) {

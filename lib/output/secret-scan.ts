@@ -72,6 +72,8 @@ const FILE_FUNCTION_CALL = new RegExp(`(?<![\\w.])(?:core::)?(${FILE_FUNCTIONS.j
 
 /** The file-reading function a Terraform string's expressions call, if any; escaped `$${` and `%%{` are text. */
 export function fileFunctionCalled(value: string): string | undefined {
+  // Most strings hold no expression at all: no copy made for them.
+  if (!value.includes('${') && !value.includes('%{')) return undefined;
   const unescaped = value.replace(/\$\$\{|%%\{/g, '');
   if (!unescaped.includes('${') && !unescaped.includes('%{')) return undefined;
   return FILE_FUNCTION_CALL.exec(unescaped)?.[1];
@@ -100,8 +102,13 @@ export class OutputScanError extends Error {
  * secret whose value is a non-empty literal, no `${`) and for expressions that
  * call a function reading files ({@link FILE_FUNCTIONS}). Files are shown
  * under `displayDir` (default: `outdir`).
+ *
+ * `written` (absolute file path to the JSON data the file was written from,
+ * in this process, just before) spares parsing a file: its data is walked
+ * instead. Where that finds anything, the file itself is read and scanned,
+ * so that findings and their order are those of the file as written.
  */
-export function scanSynthesizedOutput(outdir: string, displayDir: string = outdir): OutputFinding[] {
+export function scanSynthesizedOutput(outdir: string, displayDir: string = outdir, written?: ReadonlyMap<string, unknown>): OutputFinding[] {
   const stacksDir = path.join(outdir, 'stacks');
   if (!existsSync(stacksDir)) return [];
   const findings: OutputFinding[] = [];
@@ -109,6 +116,8 @@ export function scanSynthesizedOutput(outdir: string, displayDir: string = outdi
     const file = path.join(stacksDir, stack, 'cdk.tf.json');
     if (!existsSync(file)) continue;
     const shown = path.join(displayDir, 'stacks', stack, 'cdk.tf.json');
+    const data = written?.get(path.resolve(file));
+    if (data !== undefined && scanJson(data, shown).length === 0) continue;
     findings.push(...scanJson(JSON.parse(readFileSync(file, 'utf8')), shown));
   }
   return findings;
@@ -126,7 +135,7 @@ const BASE64_VALUE = /^[A-Za-z0-9+/]{16,}={0,2}$/;
  * pass a scan of the JSON text alone.
  */
 export function base64TextsIn(value: string): string[] {
-  const texts = [...value.matchAll(BASE64_LITERAL)].map((m) => m[1]);
+  const texts = value.includes('base64decode("') ? [...value.matchAll(BASE64_LITERAL)].map((m) => m[1]) : [];
   if (BASE64_VALUE.test(value) && value.length % 4 === 0) texts.push(value);
   return texts.map((text) => Buffer.from(text, 'base64').toString('utf8'));
 }
@@ -151,53 +160,72 @@ function secretInDecodedText(text: string): string | undefined {
 /** Scans one synthesized JSON document. */
 export function scanJson(doc: unknown, file: string): OutputFinding[] {
   const findings: OutputFinding[] = [];
-  const visit = (value: unknown, keys: string[]): void => {
-    if (typeof value === 'string') {
-      const jsonPath = keys.join('.');
-      for (const { pattern, what, fix } of SECRET_PATTERNS) {
-        if (pattern.test(value)) findings.push({ file, jsonPath, rule: OUTPUT_SCAN_RULE, problem: `contains ${what}`, fix });
-      }
-      const called = fileFunctionCalled(value);
-      if (called !== undefined) {
+  // The key path of the value visited, one entry per object level (`name[0][1]` for list entries):
+  // the walk's own, changed as it goes; joined only for a finding.
+  const keys: string[] = [];
+  const visitString = (value: string): void => {
+    for (const { pattern, what, fix } of SECRET_PATTERNS) {
+      if (pattern.test(value)) findings.push({ file, jsonPath: keys.join('.'), rule: OUTPUT_SCAN_RULE, problem: `contains ${what}`, fix });
+    }
+    const called = fileFunctionCalled(value);
+    if (called !== undefined) {
+      findings.push({
+        file,
+        jsonPath: keys.join('.'),
+        rule: FILE_FUNCTIONS_RULE,
+        problem: `an expression calls ${called}(), which reads files of the machine running tofu`,
+        fix: 'pass the content as a resource attribute, a variable or a config value; never read files at plan',
+      });
+    }
+    for (const decoded of base64TextsIn(value)) {
+      const what = secretInDecodedText(decoded);
+      if (what !== undefined) {
         findings.push({
           file,
-          jsonPath,
-          rule: FILE_FUNCTIONS_RULE,
-          problem: `an expression calls ${called}(), which reads files of the machine running tofu`,
-          fix: 'pass the content as a resource attribute, a variable or a config value; never read files at plan',
-        });
-      }
-      for (const decoded of base64TextsIn(value)) {
-        const what = secretInDecodedText(decoded);
-        if (what !== undefined) {
-          findings.push({
-            file,
-            jsonPath,
-            rule: OUTPUT_SCAN_RULE,
-            problem: `base64-encoded text in it holds ${what}`,
-            fix: 'keep secrets out of the config and the code (user data is base64): generate them (random_password, tls_private_key) or pass them as sensitive variables',
-          });
-          break;
-        }
-      }
-      const key = (keys[keys.length - 1] ?? '').replace(/(\[\d+\])+$/, '');
-      if (value !== '' && !value.includes('${') && isSecretAttributeName(key)) {
-        findings.push({
-          file,
-          jsonPath,
+          jsonPath: keys.join('.'),
           rule: OUTPUT_SCAN_RULE,
-          problem: 'a key named like a secret holds a literal',
-          fix: 'take it from a resource (random_password, tls_private_key), a sensitive variable or the environment',
+          problem: `base64-encoded text in it holds ${what}`,
+          fix: 'keep secrets out of the config and the code (user data is base64): generate them (random_password, tls_private_key) or pass them as sensitive variables',
         });
+        break;
       }
-    } else if (Array.isArray(value)) {
-      value.forEach((item, index) => visit(item, [...keys.slice(0, -1), `${keys[keys.length - 1] ?? ''}[${index}]`]));
+    }
+    if (value === '' || value.includes('${')) return;
+    const last = keys[keys.length - 1] ?? '';
+    const key = last.endsWith(']') ? last.replace(/(\[\d+\])+$/, '') : last;
+    if (isSecretAttributeName(key)) {
+      findings.push({
+        file,
+        jsonPath: keys.join('.'),
+        rule: OUTPUT_SCAN_RULE,
+        problem: 'a key named like a secret holds a literal',
+        fix: 'take it from a resource (random_password, tls_private_key), a sensitive variable or the environment',
+      });
+    }
+  };
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') visitString(value);
+    else if (Array.isArray(value)) {
+      // A list entry is its key with the index appended (a list at the top: the index alone).
+      const top = keys.length === 0;
+      if (top) keys.push('');
+      const at = keys.length - 1;
+      const key = keys[at];
+      for (let index = 0; index < value.length; index++) {
+        keys[at] = `${key}[${index}]`;
+        visit(value[index]);
+      }
+      keys[at] = key;
+      if (top) keys.pop();
     } else if (value !== null && typeof value === 'object') {
-      for (const [key, child] of Object.entries(value)) {
-        if (key !== '//') visit(child, [...keys, key]);
+      for (const key of Object.keys(value)) {
+        if (key === '//') continue;
+        keys.push(key);
+        visit((value as Record<string, unknown>)[key]);
+        keys.pop();
       }
     }
   };
-  visit(doc, []);
+  visit(doc);
   return findings;
 }
