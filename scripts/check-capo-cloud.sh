@@ -95,9 +95,17 @@ ok "2. CAPO's application credential: roles $got_roles as the stack says, restri
 
 # --- 3. the local control plane, CAPI and CAPO, the platform's objects --------------
 capi_start_apiserver
+# Both controllers as their own service accounts, with the RBAC of the vendored releases
+# (and our ExternalControlPlane role aggregated into CAPI's), as the platform deploys them.
+npx tsx scripts/check-capo-cloud.ts rbac "$work"
+k apply --server-side -f "$work/rbac.yaml" >/dev/null
+capi_kubeconfig=$work/capi-manager.kubeconfig capo_kubeconfig=$work/capo-manager.kubeconfig
+capi_sa_kubeconfig capi-system capi-manager "$capi_kubeconfig"
+capi_sa_kubeconfig capo-system capo-manager "$capo_kubeconfig"
 capi_start_core
 # Reconciling everything, against the test cloud. -v=4 logs its OpenStack calls' outcomes.
 capi_start_capo "reconciling, against the test cloud" --v=4
+ok "3. CAPI and CAPO run as their releases' service accounts (capi-system/capi-manager, capo-system/capo-manager) with the releases' RBAC"
 read -r cluster md < <(npx tsx scripts/check-capo-cloud.ts objects "$work" "$d/outputs.json" "$OS_AUTH_URL" "$OS_REGION_NAME")
 ns=cluster-api
 capi_workload_kubeconfig "$cluster" "$ns"
@@ -128,6 +136,17 @@ terraform_id=$("$osc" server show "$terraform_agent" -f value -c id)
 ( set -a; source "$CLOUD_DIR/openrc-admin"; "$py" scripts/cloud/server_facts.py "$server" "$terraform_id" ) >"$d/servers.json"
 npx tsx scripts/check-capo-cloud.ts compare "$d/servers.json" "$server" "$terraform_id" "$d/outputs.json" | sed 's/^ok    /ok    4. /' ||
   fail "the server CAPO made is not the pool's Terraform agent's twin"
+# README (Node autoscaling, Destroying): a server CAPO made holds the agents subnet and
+# security group, so the cluster stack's destroy cannot delete them while it exists.
+in_use() { # in_use ID RESOURCE...: deleting it is refused with 409 (in use)
+  local id=$1
+  shift
+  if "$osc" "$@" delete "$id" >"$d/in-use.out" 2>&1; then fail "$* $id was deleted under CAPO's server"; fi
+  grep -o 'HTTP 409\|409\|[A-Za-z]*InUse' "$d/in-use.out" | head -1
+}
+subnet_refusal=$(in_use "$subnet" subnet) sg_refusal=$(in_use "$sg" security group)
+[[ -n $subnet_refusal && -n $sg_refusal ]] || fail "deleting the subnet or the security group under CAPO's server failed otherwise: $(cat "$d/in-use.out")"
+ok "4. while it exists Neutron refuses to delete the agents subnet ($subnet_refusal) and security group ($sg_refusal): a destroy must scale to 0 first"
 k apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Node
@@ -157,5 +176,6 @@ t=$(now)
 tofu -chdir="$d/stack" destroy -auto-approve -input=false -no-color -parallelism=4 >"$d/destroy.log" 2>&1 ||
   { grep -A12 '^Error' "$d/destroy.log" >&2; fail "tofu destroy"; }
 left=$("$py" scripts/cloud/leftovers.py 2>&1) || fail "left in the project after destroy: $left"
+rm -f "$d"/stack/terraform.tfstate*
 ok "6. tofu destroy in $(since "$t") s; the project holds nothing of the stack"
 echo "check-capo-cloud: $(node -e "console.log((Date.now()/1000-$start).toFixed(1))") s"

@@ -7,6 +7,10 @@
  *   tsx scripts/check-capo-cloud.ts objects <out dir> <tofu outputs JSON> <auth URL> <region>
  *     writes <out dir>/objects.yaml: what the platform stack renders from that cluster stack's
  *     outputs (CAPO's clouds.yaml Secret, the pool's bootstrap Secret, the Cluster API objects);
+ *   tsx scripts/check-capo-cloud.ts rbac <out dir>
+ *     writes <out dir>/rbac.yaml: the controllers' own namespaces, service accounts and roles
+ *     from the vendored releases (charts/cluster-api-*), and our ExternalControlPlane role,
+ *     with ClusterRole aggregation done as kube-controller-manager does it (none runs here);
  *   tsx scripts/check-capo-cloud.ts compare <server facts JSON> <CAPO's server id> <a Terraform agent's id> <tofu outputs JSON>
  *     checks that the server CAPO made is the twin of the pool's Terraform agent and uses what
  *     the cluster stack made (scripts/cloud/server_facts.py writes the facts).
@@ -14,7 +18,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { externalControlPlaneManagerRole, type K8sObject } from '../lib/platform/cluster-api';
 import { CLUSTER_API_OUTPUT, CLUSTER_API_SECRETS_OUTPUT } from '../lib/platform/cluster-api-cloud';
 import { CAPO_IDENTITY_SECRET, capoCloudsYaml, NODE_AUTOSCALING_NAMESPACES } from '../lib/platform/node-autoscaling';
 import { ClusterStack } from '../stacks/cluster-stack';
@@ -82,6 +87,24 @@ if (mode === 'stack') {
   });
   writeFileSync(path.join(out, 'objects.yaml'), [identity, ...objects].map((d) => stringify(d)).join('---\n'));
   console.log(`${clusterName} ${clusterName}-${POOL}`);
+} else if (mode === 'rbac') {
+  const [out] = args;
+  const docsOf = (file: string) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as K8sObject).filter(Boolean);
+  const rbac = [
+    ...docsOf('charts/cluster-api-core/files/core-components.yaml'),
+    ...docsOf('charts/cluster-api-openstack/files/infrastructure-components.yaml'),
+    externalControlPlaneManagerRole(),
+  ].filter((d) => /^(ServiceAccount|ClusterRole|ClusterRoleBinding|Role|RoleBinding)$/.test(d.kind));
+  type Role = K8sObject & { rules?: unknown[]; aggregationRule?: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] } };
+  const roles = rbac.filter((d) => d.kind === 'ClusterRole') as Role[];
+  for (const role of roles.filter((r) => r.aggregationRule)) {
+    const selected = (r: Role) =>
+      role.aggregationRule!.clusterRoleSelectors.some((sel) => Object.entries(sel.matchLabels).every(([k, v]) => (r.metadata.labels as Record<string, string> | undefined)?.[k] === v));
+    role.rules = roles.filter((r) => r !== role && selected(r)).flatMap((r) => r.rules ?? []);
+    delete role.aggregationRule;
+  }
+  const namespaces = [...new Set(rbac.map((d) => d.metadata.namespace).filter(Boolean))].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  writeFileSync(path.join(out, 'rbac.yaml'), [...namespaces, ...rbac].map((d) => stringify(d)).join('---\n'));
 } else if (mode === 'compare') {
   const [factsFile, capoId, terraformId, outputsFile] = args;
   const facts = JSON.parse(readFileSync(factsFile, 'utf8'));

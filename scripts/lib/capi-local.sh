@@ -94,8 +94,10 @@ capi_start_apiserver() {
   ok "$crds CRDs established: the vendored manifests' and the ExternalControlPlane's"
 }
 
+# The controllers run as the admin unless capi_kubeconfig / capo_kubeconfig name another
+# kubeconfig (capi_sa_kubeconfig: one of a service account).
 capi_start_core() {
-  "$tools/bin/cluster-api-manager" --kubeconfig "$KUBECONFIG" --leader-elect=false --webhook-cert-dir "$work/webhook" --webhook-port "$webhook_port" \
+  "$tools/bin/cluster-api-manager" --kubeconfig "${capi_kubeconfig:-$KUBECONFIG}" --leader-elect=false --webhook-cert-dir "$work/webhook" --webhook-port "$webhook_port" \
     --health-addr "127.0.0.1:$health_port" --diagnostics-address "127.0.0.1:$diag_port" --insecure-diagnostics=true --v=2 >"$work/capi.log" 2>&1 &
   pids+=($!)
   wait_for 90 curl -sf "http://127.0.0.1:$health_port/readyz" || fail "the Cluster API controller did not become ready"
@@ -107,7 +109,7 @@ capi_start_core() {
 capi_start_capo() {
   local what=$1
   shift
-  "$tools/bin/capo-manager" --kubeconfig "$KUBECONFIG" --webhook-cert-dir "$work/webhook" \
+  "$tools/bin/capo-manager" --kubeconfig "${capo_kubeconfig:-$KUBECONFIG}" --webhook-cert-dir "$work/webhook" \
     --webhook-port "$capo_webhook_port" --health-addr "127.0.0.1:$capo_health_port" --diagnostics-address "127.0.0.1:$capo_diag_port" \
     --insecure-diagnostics=true "$@" >"$work/capo.log" 2>&1 &
   pids+=($!)
@@ -127,4 +129,13 @@ capi_workload_kubeconfig() {
     contexts: [{ name: "c", context: { cluster: "c", user: "u" } }], "current-context": "c" }))' "https://127.0.0.1:$api_port" "$token" >"$work/workload.kubeconfig"
   k -n "$ns" create secret generic "$cluster-kubeconfig" --type cluster.x-k8s.io/secret --from-file "value=$work/workload.kubeconfig" >/dev/null
   k -n "$ns" label secret "$cluster-kubeconfig" "cluster.x-k8s.io/cluster-name=$cluster" >/dev/null
+}
+
+# capi_sa_kubeconfig NAMESPACE SERVICE-ACCOUNT FILE: a kubeconfig with a token of that account.
+capi_sa_kubeconfig() {
+  local token
+  token=$(k -n "$1" create token "$2" --duration 2h)
+  node -e 'const [server, token] = process.argv.slice(1); console.log(JSON.stringify({ apiVersion: "v1", kind: "Config",
+    clusters: [{ name: "c", cluster: { server, "insecure-skip-tls-verify": true } }], users: [{ name: "u", user: { token } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u" } }], "current-context": "c" }))' "https://127.0.0.1:$api_port" "$token" >"$3"
 }
