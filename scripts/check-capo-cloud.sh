@@ -103,8 +103,9 @@ capi_kubeconfig=$work/capi-manager.kubeconfig capo_kubeconfig=$work/capo-manager
 capi_sa_kubeconfig capi-system capi-manager "$capi_kubeconfig"
 capi_sa_kubeconfig capo-system capo-manager "$capo_kubeconfig"
 capi_start_core
-# Reconciling everything, against the test cloud. -v=4 logs its OpenStack calls' outcomes.
-capi_start_capo "reconciling, against the test cloud" --v=4
+# Reconciling everything, against the test cloud. -v=6 logs each OpenStack request (gophercloud's
+# RoundTripper): the call set an access rule list of the credential would have to allow.
+capi_start_capo "reconciling, against the test cloud" --v=6
 ok "3. CAPI and CAPO run as their releases' service accounts (capi-system/capi-manager, capo-system/capo-manager) with the releases' RBAC"
 read -r cluster md < <(npx tsx scripts/check-capo-cloud.ts objects "$work" "$d/outputs.json" "$OS_AUTH_URL" "$OS_REGION_NAME")
 ns=cluster-api
@@ -136,6 +137,11 @@ terraform_id=$("$osc" server show "$terraform_agent" -f value -c id)
 ( set -a; source "$CLOUD_DIR/openrc-admin"; "$py" scripts/cloud/server_facts.py "$server" "$terraform_id" ) >"$d/servers.json"
 npx tsx scripts/check-capo-cloud.ts compare "$d/servers.json" "$server" "$terraform_id" "$d/outputs.json" | sed 's/^ok    /ok    4. /' ||
   fail "the server CAPO made is not the pool's Terraform agent's twin"
+# CAPO's server controller watches ORC Images (their CRD is in the release), but with the
+# image given by id it makes none: ORC's own controller is not needed.
+orc_images=$(k get images.openstack.k-orc.cloud -A -o name)
+[[ -z $orc_images ]] || fail "CAPO made ORC Image objects, which no ORC controller would reconcile: $orc_images"
+ok "4. no ORC Image object made (the image is given by id): ORC's controller is not needed"
 # README (Node autoscaling, Destroying): a server CAPO made holds the agents subnet and
 # security group, so the cluster stack's destroy cannot delete them while it exists.
 in_use() { # in_use ID RESOURCE...: deleting it is refused with 409 (in use)
@@ -170,6 +176,17 @@ for p in $ports; do wait_for 60 gone port "$p" || fail "the port $p was left beh
 machines_gone() { [[ -z $(k -n "$ns" get machines -o name) && -z $(k get node "$machine" -o name 2>/dev/null) ]]; }
 wait_for 120 machines_gone || fail "the Machine or its Node is left after the scale to 0"
 ok "5. a scale to 0 deleted the server, its port and boot volume in $(since "$t") s, then the Machine and its Node"
+
+# The OpenStack calls CAPO made, ids replaced, by service (README: what access rules would have to allow).
+calls=$(grep -o 'OpenStack Request URL: [A-Z]* http://127.0.0.1:[0-9]*/[^" ]*' "$work/capo.log" | sed -E \
+  -e 's|^OpenStack Request URL: ||' -e 's|\?.*||' -e 's|/[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|/{id}|g' \
+  -e "s|http://127.0.0.1:$PORT_KEYSTONE|identity |" -e "s|http://127.0.0.1:$PORT_NOVA|compute |" -e "s|http://127.0.0.1:$PORT_NEUTRON|network |" \
+  -e "s|http://127.0.0.1:$PORT_CINDER|volumev3 |" -e "s|http://127.0.0.1:$PORT_GLANCE|image |" -e "s|http://127.0.0.1:$PORT_OCTAVIA|load-balancer |" |
+  awk '{ print $2, $1, $3 }' | sort | uniq -c | awk '{ printf "%s%s %s %s (%s)", s, $2, $3, $4, $1; s = "; " }')
+[[ -n $calls ]] || fail "no OpenStack request found in CAPO's log"
+[[ $calls != *load-balancer* && $calls != *http://* ]] || fail "CAPO called an API other than identity, compute, network, volume and image: $calls"
+echo "$calls" | tr ';' '\n' | sed 's/^ //' >"$d/capo-calls.txt"
+ok "5. CAPO's OpenStack calls, by service, method and path (count): $calls"
 
 # --- 6. the stack destroyed --------------------------------------------------------------
 t=$(now)

@@ -11,6 +11,7 @@
 # subresource (what the cluster-autoscaler does) makes a Machine that finds its Node by
 # provider ID, and that a scale-down drains and deletes that Node. CAPO's controllers
 # reconcile nothing (no OpenStack API here): the script sets the status they would set.
+# scripts/check-capo-cloud.sh runs them for real, against the test cloud.
 # Everything listens on 127.0.0.1 and is stopped at exit.
 #
 # Binaries go to $TOOLS_DIR/bin (default .tools/bin), rebuilt when their stamp changes
