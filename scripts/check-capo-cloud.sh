@@ -18,7 +18,8 @@
 #      port on the agents subnet in the agents security group, server group, config drive,
 #      metadata, tags, user data byte for byte); a Node with its provider ID makes the Machine
 #      Running;
-#   5. scaled 1 -> 0: CAPI drains and deletes the Machine, CAPO the server, its port and volume;
+#   5. scaled 1 -> 0 by scripts/scale-to-floor.sh (what to run before a destroy): the autoscaler
+#      stopped, CAPI drains and deletes the Machine, CAPO the server, its port and volume;
 #   6. tofu destroy, and the project holds nothing of the stack.
 # Not run: the cluster-autoscaler (its source is not served here; the scale is its call) and a
 # data plane (Nova's fake driver boots nothing, so no kubelet registers: the Node is created
@@ -112,6 +113,7 @@ ns=cluster-api
 capi_workload_kubeconfig "$cluster" "$ns"
 apply_objects() { k apply --server-side -f "$work/objects.yaml" >"$work/objects.out" 2>&1; }
 wait_for 60 apply_objects || fail "the objects were refused: $(cat "$work/objects.out")"
+k apply --server-side -f "$work/autoscaler.yaml" >/dev/null
 ok "3. the platform's objects from the stack's outputs accepted: $(grep '^kind:' "$work/objects.yaml" | cut -d' ' -f2 | paste -sd, -)"
 osc_ready() { [[ $(k -n "$ns" get openstackcluster "$cluster" -o jsonpath='{.status.ready}') == true ]]; }
 wait_for 120 osc_ready || fail "CAPO did not make the OpenStackCluster ready: $(k -n "$ns" get openstackcluster "$cluster" -o jsonpath='{.status.conditions}')"
@@ -167,15 +169,20 @@ ok "4. the Machine found a Node of provider ID $provider_id: Running"
 volumes=$(jq -r --arg s "$server" '.[$s].volumes[].id' "$d/servers.json")
 ports=$(jq -r --arg s "$server" '.[$s].ports[].id' "$d/servers.json")
 t=$(now)
-k -n "$ns" scale md "$md" --replicas 0 >/dev/null
+# As before a destroy (README): scripts/scale-to-floor.sh stops the autoscaler (its Deployment
+# applied above) and scales every MachineDeployment to 0, then waits for the Machines to go.
+KUBECTL=$tools/bin/kubectl SCALE_TO_FLOOR_TIMEOUT=300 bash scripts/scale-to-floor.sh >"$d/scale-to-floor.log" 2>&1 ||
+  { cat "$d/scale-to-floor.log" >&2; fail "npm run scale-to-floor"; }
+sed 's/^/      /' "$d/scale-to-floor.log"
+[[ $(k -n cluster-autoscaler get deployment cluster-autoscaler -o jsonpath='{.spec.replicas}') == 0 ]] || fail "scale-to-floor left the autoscaler running"
 server_gone() { ! "$osc" server show "$server" >/dev/null 2>&1; }
-wait_for 300 server_gone || fail "server $server still exists after a scale to 0"
+wait_for 60 server_gone || fail "server $server still exists after a scale to 0"
 gone() { ! "$osc" "$1" show "$2" >/dev/null 2>&1; }
 for v in $volumes; do wait_for 120 gone volume "$v" || fail "the boot volume $v was left behind"; done
 for p in $ports; do wait_for 60 gone port "$p" || fail "the port $p was left behind"; done
 machines_gone() { [[ -z $(k -n "$ns" get machines -o name) && -z $(k get node "$machine" -o name 2>/dev/null) ]]; }
 wait_for 120 machines_gone || fail "the Machine or its Node is left after the scale to 0"
-ok "5. a scale to 0 deleted the server, its port and boot volume in $(since "$t") s, then the Machine and its Node"
+ok "5. npm run scale-to-floor (autoscaler to 0, MachineDeployments to 0, Machines gone) deleted the server, its port and boot volume, the Machine and its Node in $(since "$t") s"
 
 # The OpenStack calls CAPO made, ids replaced, by service (README: what access rules would have to allow).
 calls=$(grep -o 'OpenStack Request URL: [A-Z]* http://127.0.0.1:[0-9]*/[^" ]*' "$work/capo.log" | sed -E \

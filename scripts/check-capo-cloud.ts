@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parseAllDocuments, stringify } from 'yaml';
 import { externalControlPlaneManagerRole, type K8sObject } from '../lib/platform/cluster-api';
+import { clusterAutoscalerObjects } from '../lib/platform/cluster-autoscaler';
 import { CLUSTER_API_OUTPUT, CLUSTER_API_SECRETS_OUTPUT } from '../lib/platform/cluster-api-cloud';
 import { CAPO_IDENTITY_SECRET, capoCloudsYaml, NODE_AUTOSCALING_NAMESPACES } from '../lib/platform/node-autoscaling';
 import { ClusterStack } from '../stacks/cluster-stack';
@@ -86,6 +87,16 @@ if (mode === 'stack') {
     },
   });
   writeFileSync(path.join(out, 'objects.yaml'), [identity, ...objects].map((d) => stringify(d)).join('---\n'));
+  // The cluster-autoscaler as the platform stack deploys it (no kubelet here: its pod never runs),
+  // for scripts/scale-to-floor.sh to stop.
+  const autoscaler = clusterAutoscalerObjects({
+    namespace: NODE_AUTOSCALING_NAMESPACES.autoscaler,
+    clusterApiNamespace: ns,
+    clusterName,
+    kubernetesVersion: config.environments[ENVIRONMENT].kubernetes.version,
+  });
+  const autoscalerNs = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_AUTOSCALING_NAMESPACES.autoscaler } };
+  writeFileSync(path.join(out, 'autoscaler.yaml'), [autoscalerNs, ...autoscaler].map((d) => stringify(d)).join('---\n'));
   console.log(`${clusterName} ${clusterName}-${POOL}`);
 } else if (mode === 'rbac') {
   const [out] = args;
