@@ -32,6 +32,16 @@ source scripts/tool-env.sh
 source scripts/cloud/env.sh
 [[ -f $CLOUD_DIR/up ]] || die "the test cloud is not up: npm run cloud:up"
 source scripts/lib/capi-local.sh
+if ! command -v jq >/dev/null 2>&1; then
+  SUDO=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo -n true 2>/dev/null || die "jq missing and this user is neither root nor a passwordless sudoer"
+    SUDO=(sudo -n)
+  fi
+  log "apt-get install jq"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null
+fi
 py=$CLOUD_VENV/bin/python
 osc=$CLOUD_VENV/bin/openstack
 # Kept with the cloud (npm run cloud:down removes it): a failed run's state can still be read.
