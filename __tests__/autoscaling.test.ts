@@ -86,7 +86,7 @@ function decodeAll(text: string): string {
   return [text, ...chunks].join('\n');
 }
 
-test('synth says where the floor and the growth of an autoscaled pool come from, and that the growth is not proven on a cloud yet', () => {
+test('synth says where the floor and the growth of an autoscaled pool come from, and how far the growth is proven', () => {
   const { autoscalingNotices } = require('../lib/platform/autoscaling') as typeof import('../lib/platform/autoscaling');
   expect(autoscalingNotices(parsePlatformConfig(defaultText, 'platform.yaml'))).toEqual([]);
   const config = configWith((c) => {
@@ -94,7 +94,7 @@ test('synth says where the floor and the growth of an autoscaled pool come from,
     c.environments.production.agentPools[0].autoscaling = { minNodes: 6, maxNodes: 12 };
   });
   expect(autoscalingNotices(config)).toEqual([
-    'warning: environments.production.agentPools[0] (web): autoscaling 6 to 12: OpenTofu makes the 6 nodes of the floor (production); the nodes above it come from Cluster API, CAPO and the cluster-autoscaler that production-platform deploys, which are checked against their pinned sources but not yet proven against an OpenStack cloud: watch the first scale-up (README, Node autoscaling)',
+    'warning: environments.production.agentPools[0] (web): autoscaling 6 to 12: OpenTofu makes the 6 nodes of the floor (production); the nodes above it come from Cluster API, CAPO and the cluster-autoscaler that production-platform deploys; Cluster API and CAPO have created and deleted such a node on a test OpenStack cloud (npm run check:capo-cloud), but the cluster-autoscaler\'s own scale-up and Infomaniak\'s cloud are not proven yet: watch the first scale-up (README, Node autoscaling)',
   ]);
 });
 

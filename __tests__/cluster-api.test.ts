@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, parsePlatformConfig } from '../lib/config';
 import { AUTOSCALER_ANNOTATIONS, bootstrapSecrets, clusterApiObjects, type AutoscaledPoolInput } from '../lib/platform/cluster-api';
+import { CAPO_IDENTITY_SECRET, capoCloudsYaml } from '../lib/platform/node-autoscaling';
 
 /**
  * The Cluster API objects of an autoscaled pool (not deployed yet; validated
@@ -94,4 +95,13 @@ test('the MachineDeployment is the growth only, 0 to maxNodes - minNodes, and sa
   // The autoscaler owns the replicas; no drain timeout, so a PDB is never overridden.
   expect(md.spec).not.toHaveProperty('replicas');
   expect(md.spec.template.spec).not.toHaveProperty('deletion');
+});
+
+test("every identityRef names the clouds.yaml entry CAPO's Secret holds, and no region: CAPO's provider IDs are then openstack:///<id>, the cloud controller manager's", () => {
+  // CAPO v0.13.0 sets `openstack://<identityRef.region>/<server id>`; the CCM (not regional,
+  // OS_CCM_REGIONAL unset) `openstack:///<server id>`. CAPI finds a Machine's Node by that string.
+  const clouds = Object.keys(capoCloudsYaml({ authUrl: 'https://keystone/v3', region: 'dc3-a', applicationCredentialId: 'id', applicationCredentialSecret: 's' }).clouds);
+  const refs = [byKind('OpenStackCluster').spec.identityRef, byKind('OpenStackMachineTemplate').spec.template.spec.identityRef];
+  for (const ref of refs) expect(ref).toEqual({ name: CAPO_IDENTITY_SECRET, cloudName: clouds[0] });
+  expect(clouds).toEqual(['openstack']);
 });

@@ -11,120 +11,27 @@
 # subresource (what the cluster-autoscaler does) makes a Machine that finds its Node by
 # provider ID, and that a scale-down drains and deletes that Node. CAPO's controllers
 # reconcile nothing (no OpenStack API here): the script sets the status they would set.
+# scripts/check-capo-cloud.sh runs them for real, against the test cloud.
 # Everything listens on 127.0.0.1 and is stopped at exit.
 #
-# Binaries go to $TOOLS_DIR/bin (default .tools/bin), rebuilt when their stamp changes.
+# Binaries go to $TOOLS_DIR/bin (default .tools/bin), rebuilt when their stamp changes
+# (scripts/lib/capi-local.sh, shared with check-capo-cloud.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 start=$(date +%s.%N)
-tools=${TOOLS_DIR:-$repo/.tools}
-mkdir -p "$tools/bin" "$tools/stamps"
-build() { # dir stamp-name output package [ldflags]
-  local stamp
-  stamp=$( { go version; cat "$1/go.mod" "$1/go.sum" "$1/tools.go"; echo "${5:-}"; } | sha256sum | cut -d' ' -f1)
-  if [[ ! -x $3 || $(cat "$tools/stamps/$2" 2>/dev/null) != "$stamp" ]]; then
-    echo "[capi-run] building $4"
-    (cd "$1" && GOFLAGS="-mod=mod -buildvcs=false" go build -ldflags "${5:-}" -o "$3" "$4")
-    echo "$stamp" >"$tools/stamps/$2"
-  fi
-}
-kube=tools/capi-run/apiserver
-required() { awk -v m="$2" '$1 == m || ($1 == "require" && $2 == m) { print $NF; exit }' "$1/go.mod"; }
-kube_version=$(required "$kube" k8s.io/kubernetes)
-[[ $kube_version =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "$kube/go.mod: no k8s.io/kubernetes version found" >&2; exit 1; }
-# kube-apiserver reports the version it is built with; CAPI refuses a server without one.
-build "$kube" capi-run-kube-apiserver "$tools/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
-  "-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(cut -d. -f2 <<<"$kube_version")"
-build "$kube" capi-run-kubectl "$tools/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
-build "$kube" capi-run-etcd "$tools/bin/etcd" go.etcd.io/etcd/server/v3
-build tools/capi-run/manager capi-run-manager "$tools/bin/cluster-api-manager" sigs.k8s.io/cluster-api
-# CAPO and ORC are not in sum.golang.org: the wrapper's go.sum pins their hashes.
-GONOSUMDB=sigs.k8s.io/cluster-api-provider-openstack,github.com/k-orc/openstack-resource-controller \
-  build tools/capi-run/openstack capi-run-capo "$tools/bin/capo-manager" sigs.k8s.io/cluster-api-provider-openstack
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  # Last started first: the controller, then the API server while etcd still answers, then etcd.
-  local i pid
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    pid=${pids[i]}
-    kill "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/lib/capi-local.sh
+trap capi_cleanup EXIT
 fail() { echo "FAIL  $*" >&2; echo "--- controller log (last 30 lines)" >&2; tail -30 "$work/capi.log" >&2 || true; exit 1; }
-ok() { echo "ok    $*"; }
-# Waits up to $1 seconds for the command after it to succeed.
-wait_for() { local t=$1; shift; for _ in $(seq $((t * 2))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
-port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-etcd_port=$(port); peer_port=$(port); api_port=$(port); webhook_port=$(port); health_port=$(port); diag_port=$(port)
-capo_webhook_port=$(port); capo_health_port=$(port); capo_diag_port=$(port)
-openssl genrsa -out "$work/sa.key" 2048 2>/dev/null
-openssl rsa -in "$work/sa.key" -pubout -out "$work/sa.pub" 2>/dev/null
-mkdir -p "$work/webhook"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/webhook/tls.key" -out "$work/webhook/tls.crt" -days 1 \
-  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-admin_token=$(openssl rand -hex 24)
-echo "$admin_token,admin,admin,system:masters" >"$work/tokens.csv"
-
-"$tools/bin/etcd" --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-  --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-cluster "default=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
-pids+=($!)
-"$tools/bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
-  --secure-port "$api_port" --cert-dir "$work/certs" --token-auth-file "$work/tokens.csv" --authorization-mode RBAC \
-  --service-account-key-file "$work/sa.pub" --service-account-signing-key-file "$work/sa.key" \
-  --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.43.0.0/16 >"$work/apiserver.log" 2>&1 &
-pids+=($!)
-export KUBECONFIG=$work/admin.kubeconfig
-k() { "$tools/bin/kubectl" "$@"; }
-k config set-cluster local --server "https://127.0.0.1:$api_port" --insecure-skip-tls-verify=true >/dev/null
-k config set-credentials admin --token "$admin_token" >/dev/null
-k config set-context local --cluster local --user admin >/dev/null
-k config use-context local >/dev/null
-wait_for 90 k get --raw /readyz || { tail -20 "$work/apiserver.log" >&2; fail "kube-apiserver did not become ready"; }
-ok "kube-apiserver $kube_version and etcd on 127.0.0.1"
-
-npx tsx scripts/check-cluster-api-run.ts "$work" "$work/webhook/tls.crt" "https://127.0.0.1:$webhook_port" "https://127.0.0.1:$capo_webhook_port"
-k apply --server-side -f "$work/crds.yaml" >/dev/null
-crds=$(grep -c '^kind: CustomResourceDefinition' "$work/crds.yaml")
-established() { k get crd -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' | grep -c '^True$'; }
-all_established() { [[ $(established) -ge $crds ]]; }
-wait_for 60 all_established || fail "$(established) of the $crds vendored CRDs established"
-ok "$crds CRDs established: the vendored manifests' and the ExternalControlPlane's"
-
-"$tools/bin/cluster-api-manager" --kubeconfig "$KUBECONFIG" --leader-elect=false --webhook-cert-dir "$work/webhook" --webhook-port "$webhook_port" \
-  --health-addr "127.0.0.1:$health_port" --diagnostics-address "127.0.0.1:$diag_port" --insecure-diagnostics=true --v=2 >"$work/capi.log" 2>&1 &
-pids+=($!)
-wait_for 90 curl -sf "http://127.0.0.1:$health_port/readyz" || fail "the Cluster API controller did not become ready"
-k apply --server-side -f "$work/webhooks.yaml" >/dev/null
-ok "core Cluster API controller $(required tools/capi-run/manager sigs.k8s.io/cluster-api) ready, its admission webhooks registered"
+capi_build_all
+capi_start_apiserver
+capi_start_core
 # CAPO for its admission webhooks only: its controllers reconcile only objects labelled with
 # this watch filter, which ours are not (no OpenStack API here; the status CAPO would set is set below).
-"$tools/bin/capo-manager" --kubeconfig "$KUBECONFIG" --watch-filter capo-run-reconciles-nothing --webhook-cert-dir "$work/webhook" \
-  --webhook-port "$capo_webhook_port" --health-addr "127.0.0.1:$capo_health_port" --diagnostics-address "127.0.0.1:$capo_diag_port" \
-  --insecure-diagnostics=true --v=2 >"$work/capo.log" 2>&1 &
-pids+=($!)
-capo_ready() { curl -sf "http://127.0.0.1:$capo_health_port/readyz"; }
-wait_for 90 capo_ready || { tail -20 "$work/capo.log" >&2; fail "CAPO did not become ready"; }
-k apply --server-side -f "$work/capo-webhooks.yaml" >/dev/null
-ok "CAPO $(required tools/capi-run/openstack sigs.k8s.io/cluster-api-provider-openstack) ready (webhooks only), its admission webhooks registered"
+capi_start_capo "webhooks only" --watch-filter capo-run-reconciles-nothing --v=2
 
 ns=cluster-api cluster=webhost-production md=webhost-production-web
-k apply --server-side -f "$work/workload.yaml" >/dev/null
-token=$(k -n "$ns" create token cluster-api-workload --duration 1h)
-node -e 'const [server, token] = process.argv.slice(1); console.log(JSON.stringify({ apiVersion: "v1", kind: "Config",
-  clusters: [{ name: "c", cluster: { server, "insecure-skip-tls-verify": true } }], users: [{ name: "u", user: { token } }],
-  contexts: [{ name: "c", context: { cluster: "c", user: "u" } }], "current-context": "c" }))' "https://127.0.0.1:$api_port" "$token" >"$work/workload.kubeconfig"
-k -n "$ns" create secret generic "$cluster-kubeconfig" --type cluster.x-k8s.io/secret --from-file "value=$work/workload.kubeconfig" >/dev/null
-k -n "$ns" label secret "$cluster-kubeconfig" "cluster.x-k8s.io/cluster-name=$cluster" >/dev/null
+capi_workload_kubeconfig "$cluster" "$ns"
 if k --kubeconfig "$work/workload.kubeconfig" get secrets -A >/dev/null 2>&1; then fail "the workload identity may read Secrets"; fi
 ok "the workload identity reads nodes ($(k --kubeconfig "$work/workload.kubeconfig" auth can-i list nodes 2>/dev/null)) and no Secrets ($(k --kubeconfig "$work/workload.kubeconfig" auth can-i list secrets -A || true))"
 

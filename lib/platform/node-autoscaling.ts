@@ -67,6 +67,34 @@ export const WORKLOAD_ACCESS_RULES: readonly { apiGroups?: string[]; resources?:
   { nonResourceUrls: ['/'], verbs: ['get'] },
 ];
 
+/** What CAPO's clouds.yaml is made of (tokens in the platform stack, real values in scripts/check-capo-cloud.ts). */
+export interface CapoCloudsYamlInput {
+  readonly authUrl: string;
+  readonly region: string;
+  readonly applicationCredentialId: string;
+  /** Sensitive. */
+  readonly applicationCredentialSecret: string;
+}
+
+/**
+ * The content of CAPO's identity Secret (key `clouds.yaml`, entry `openstack`,
+ * the `cloudName` of every identityRef): its application credential. CAPO
+ * reads it with gophercloud's clientconfig (JSON is YAML).
+ */
+export function capoCloudsYaml(input: CapoCloudsYamlInput) {
+  return {
+    clouds: {
+      openstack: {
+        auth: { auth_url: input.authUrl, application_credential_id: input.applicationCredentialId, application_credential_secret: input.applicationCredentialSecret },
+        auth_type: 'v3applicationcredential',
+        region_name: input.region,
+        interface: 'public',
+        identity_api_version: 3,
+      },
+    },
+  };
+}
+
 /** What the cluster stack's outputs give (tokens of the platform stack's remote state). */
 export interface NodeAutoscalingCloudInput {
   readonly networkId: string;
@@ -158,17 +186,14 @@ export class NodeAutoscaling extends Construct {
       metadata: { name: CAPO_IDENTITY_SECRET, namespace: objectsNs.name, labels: { ...clusterLabel, 'clusterctl.cluster.x-k8s.io/move': 'true' } },
       type: 'Opaque',
       data: {
-        'clouds.yaml': Fn.jsonencode({
-          clouds: {
-            openstack: {
-              auth: { auth_url: props.authUrl, application_credential_id: cloud.applicationCredentialId, application_credential_secret: cloud.applicationCredentialSecret },
-              auth_type: 'v3applicationcredential',
-              region_name: props.region,
-              interface: 'public',
-              identity_api_version: 3,
-            },
-          },
-        }),
+        'clouds.yaml': Fn.jsonencode(
+          capoCloudsYaml({
+            authUrl: props.authUrl,
+            region: props.region,
+            applicationCredentialId: cloud.applicationCredentialId,
+            applicationCredentialSecret: cloud.applicationCredentialSecret,
+          }),
+        ),
       },
     });
 

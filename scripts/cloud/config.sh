@@ -212,6 +212,10 @@ host = cloud-volume-1
 api_paste_config = $CLOUD_VENV/etc/cinder/api-paste.ini
 osapi_volume_workers = 1
 glance_api_servers = http://127.0.0.1:$PORT_GLANCE
+# The filters a project user may list volumes by (name among them) are in this file;
+# without it Cinder ignores them and lists every volume (CAPO finds its boot volume by
+# name: "expected to find a single volume called <machine>-root; found 2").
+resource_query_filters_file = $CLOUD_VENV/etc/cinder/resource_filters.json
 # Infomaniak's default quotas
 quota_volumes = 100
 quota_gigabytes = 10000
