@@ -57,6 +57,11 @@ def identity():
     idn = c.identity
     for r in OTHER_REGIONS:
         idn.create_region(id=r)
+        # keystone-manage bootstrap put identity in REGION only; the identity resources of a
+        # stack in another region (credentials) look it up there, as on Infomaniak, whose
+        # dc4-a has its own Keystone.
+        identity_service = next(s for s in idn.services() if s.type == 'identity')
+        idn.create_endpoint(service_id=identity_service.id, interface='public', url=f'{KEYSTONE}/v3', region_id=r)
     service_project = idn.create_project(name='service', domain_id='default')
     roles = {r.name: r for r in idn.roles()}
     for name in ['load-balancer_member', 'ResellerAdmin']:
@@ -69,6 +74,11 @@ def identity():
         s = idn.create_service(name=name, type=type_)
         for interface in ['public', 'internal', 'admin']:
             idn.create_endpoint(service_id=s.id, interface=interface, url=url, region_id=REGION)
+        # The same services answer in the other region's catalog too: one cloud here, where
+        # Infomaniak's dc4-a is another, but a stack of an environment in dc4-a finds its
+        # endpoints by region, as it would there (test.sh, "an environment in dc4-a").
+        for r in OTHER_REGIONS:
+            idn.create_endpoint(service_id=s.id, interface='public', url=url, region_id=r)
     tenant = idn.create_project(name=TENANT_PROJECT, domain_id='default', description='the stacks under test')
     user = idn.create_user(name='cloud-test', password=SECRETS['CLOUD_TENANT_PASSWORD'], domain_id='default',
                            default_project_id=tenant.id)

@@ -9,6 +9,10 @@
 #      as they are (README, Day 2: they ignore flavor_name);
 #   4. tofu destroy succeeds and the project holds nothing afterwards;
 # and once: 5. a config over the default quotas is refused at synth.
+# "staging" (in CLOUD_STACKS by default) is not in the default config: it is
+# test's copy in region dc4-a with its own address plan (STAGING_EXPR), the
+# environment a user adds; its provider and containers name dc4-a, which the
+# test cloud's catalog serves with the same services.
 # The tls and random resources are replaced by variables with fixed test
 # values (scripts/cloud/prepare-stack.mjs): those providers are not built here.
 set -uo pipefail
@@ -21,7 +25,11 @@ source "$here/env.sh"
 [[ -d cdktf.out/stacks ]] || die "no synthesized stacks: npm run synth"
 source "$CLOUD_DIR/openrc"
 py=$CLOUD_VENV/bin/python
-stacks=${CLOUD_STACKS:-test production}
+stacks=${CLOUD_STACKS:-test production staging}
+# A fourth environment, as README "Environments are data" shows one: test's shape in dc4-a.
+STAGING_EXPR="doc.environments.staging = { ...structuredClone(doc.environments.test), role: 'sites', region: 'dc4-a', network: { cidr: '10.40.0.0/16', serversSubnetCidr: '10.40.0.0/24', agentsSubnetCidr: '10.40.16.0/20' } };"
+# The config edit a stack needs before its own day-2 edits: only staging is not in the default config.
+base_expr() { [[ $1 == staging ]] && printf '%s ' "$STAGING_EXPR"; }
 failed=0
 report=()
 now() { date +%s.%N; }
@@ -75,7 +83,16 @@ for stack in $stacks; do
   work=$CLOUD_DIR/stacks/$stack
   rm -rf "$work"
   mkdir -p "$work"
-  replaced=$(node "$here/prepare-stack.mjs" "cdktf.out/stacks/$stack" "$work" "$OS_AUTH_URL" "$pem") || { fail "prepare"; continue; }
+  source_dir=cdktf.out/stacks/$stack
+  if [[ $stack == staging ]]; then
+    synth_variant staging "$STAGING_EXPR" || { fail "synth with a staging environment in dc4-a: $(tail -n 5 "$CLOUD_DIR/variants/staging/synth.log")"; continue; }
+    source_dir=$CLOUD_DIR/variants/staging/stacks/staging
+    region=$(node -e 'console.log(require(process.argv[1]).provider.openstack[0].region)' "$source_dir/cdk.tf.json")
+    containers=$(node -e 'console.log(Object.values(require(process.argv[1]).resource.openstack_objectstorage_container_v1).map((c) => c.region).join(" "))' "$source_dir/cdk.tf.json")
+    [[ $region == dc4-a && $containers == dc4-a ]] || { fail "staging: its provider region is $region and its containers' $containers, not dc4-a"; continue; }
+    log "staging: provider and backups container in dc4-a, found through the catalog's dc4-a endpoints"
+  fi
+  replaced=$(node "$here/prepare-stack.mjs" "$source_dir" "$work" "$OS_AUTH_URL" "$pem") || { fail "prepare"; continue; }
   resources=$(node -e 'const j=require(process.argv[1]); let n=0; for (const v of Object.values(j.resource ?? {})) n += Object.keys(v).length; console.log(n)' "$work/cdk.tf.json")
   log "$stack: $resources resources against the test cloud; $(wc -l <<<"$replaced") tls/random resources replaced by fixed test values (those providers are not built here): $(sed 's/\..*//' <<<"$replaced" | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s=", " }')"
   tofu -chdir="$work" init -input=false -no-color >"$work/init.log" 2>&1 || { fail "tofu init"; cat "$work/init.log"; continue; }
@@ -102,7 +119,7 @@ for stack in $stacks; do
   esac
 
   # 3. day 2, planned against the applied state.
-  pool_expr="const e = doc.environments['$stack']; e.agentPools[0].count += 2;"
+  pool_expr="$(base_expr "$stack")const e = doc.environments['$stack']; e.agentPools[0].count += 2;"
   if synth_variant "$stack-count" "$pool_expr"; then
     v=$CLOUD_DIR/variants/$stack-count/stacks/$stack
     d=$work-day2
@@ -119,7 +136,7 @@ for stack in $stacks; do
   else
     fail "3a. synth with count + 2 failed: $(tail -n 5 "$CLOUD_DIR/variants/$stack-count/synth.log")"
   fi
-  flavor_expr="const e = doc.environments['$stack']; const p = e.agentPools[0]; p.flavor = p.flavor === 'a8-ram16-disk0' ? 'a4-ram16-disk0' : 'a8-ram16-disk0';"
+  flavor_expr="$(base_expr "$stack")const e = doc.environments['$stack']; const p = e.agentPools[0]; p.flavor = p.flavor === 'a8-ram16-disk0' ? 'a4-ram16-disk0' : 'a8-ram16-disk0';"
   if synth_variant "$stack-flavor" "$flavor_expr"; then
     v=$CLOUD_DIR/variants/$stack-flavor/stacks/$stack
     d=$work-day2f
