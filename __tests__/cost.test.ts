@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT_NAMES, FLAVOR_PATTERN, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
+import { DEFAULT_CONFIG_FILE, environmentNames, FLAVOR_PATTERN, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
 import {
   CostEstimateError,
   environmentOf,
@@ -16,6 +16,9 @@ import {
   type StackEstimate,
 } from '../lib/cost';
 import { synthPlatform } from './support/synth';
+
+/** The default config's environments, in its order. */
+const DEFAULT_ENVIRONMENT_NAMES = environmentNames(loadPlatformConfig({}).config);
 
 /** A small hand-built stack: 3 servers booting from perf2 volumes, a load balancer, its floating IP, a container. */
 function smallStack(): Record<string, any> {

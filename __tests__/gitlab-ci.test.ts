@@ -6,7 +6,6 @@ import Ajv from 'ajv';
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { parse } from 'yaml';
 import { environmentPolicies, loadPlatformConfig } from '../lib/config';
-import { DEFAULT_ENVIRONMENT_NAMES } from '../lib/config/environments';
 import {
   appliedRecordDir,
   CI_VARIABLES,
@@ -23,6 +22,7 @@ import { catalogOptionsOf, loadSitesCatalog } from '../lib/sites/catalog';
 import { buildPlatform } from '../stacks';
 import { sharedPath, testWithShared } from './support/shared';
 
+
 const repo = path.join(__dirname, '..');
 const committed = readFileSync(path.join(repo, '.gitlab-ci.yml'), 'utf8');
 const pipeline = parse(committed) as Record<string, any>;
@@ -31,6 +31,7 @@ const ON_DEFAULT_BRANCH = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
 /** The default config's environments as the pipeline sees them, and its sites environments. */
 const ENVIRONMENTS = environmentPolicies(loadPlatformConfig({}).config);
 const SITE_ENVIRONMENTS = ENVIRONMENTS.filter((e) => e.role === 'sites').map((e) => e.name);
+const DEFAULT_ENVIRONMENT_NAMES = ENVIRONMENTS.map((e) => e.name);
 
 const newApp = () => new App({ stackTraces: false, outdir: mkdtempSync(path.join(tmpdir(), 'pipeline-')) });
 const stacksOf = (app: App) => app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));

@@ -5,8 +5,11 @@ import { LbLoadbalancerV2 } from '../.gen/providers/openstack/lb-loadbalancer-v2
 import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
 import { LoadBalancer, type ListenerProps, type LoadBalancerMember, type LoadBalancerProps } from '../lib/openstack/load-balancer';
 import { checkAgainstSchema, type ProviderSchemaDocument } from '../lib/verify/provider-schema';
-import { DEFAULT_ENVIRONMENT_NAMES } from '../lib/config';
+import { environmentNames, loadPlatformConfig } from '../lib/config';
 import { synthPlatform } from './support/synth';
+
+/** The default config's environments, in its order. */
+const DEFAULT_ENVIRONMENT_NAMES = environmentNames(loadPlatformConfig({}).config);
 
 const schema: ProviderSchemaDocument = JSON.parse(
   readFileSync(path.join(__dirname, '..', 'providers', 'openstack', 'schema.json'), 'utf8'),

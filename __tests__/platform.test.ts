@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { assertGuardrails, TENANT_LABEL } from '../lib/aspects';
-import { DEFAULT_ENVIRONMENT_NAMES, loadPlatformConfig, type PlatformConfig } from '../lib/config';
+import { environmentNames, loadPlatformConfig, type PlatformConfig } from '../lib/config';
 import {
   CHARTS,
   DEFAULT_PLATFORM_LAYER_CONFIG,
@@ -18,6 +18,9 @@ import { CertManager } from '../lib/platform/cert-manager';
 import { IngressController, ingressProxySources } from '../lib/platform/ingress';
 import { Monitoring, MONITORING_BUCKETS, type MonitoringProps } from '../lib/platform/monitoring';
 import { synthPlatform } from './support/synth';
+
+/** The default config's environments, in its order. */
+const DEFAULT_ENVIRONMENT_NAMES = environmentNames(loadPlatformConfig({}).config);
 
 const { config } = loadPlatformConfig({});
 

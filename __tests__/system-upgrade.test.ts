@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { parse, stringify } from 'yaml';
 import { TENANT_LABEL } from '../lib/aspects';
-import { DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT_NAMES, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
+import { DEFAULT_CONFIG_FILE, environmentNames, loadPlatformConfig, parsePlatformConfig } from '../lib/config';
 import { MANIFESTS_CHART } from '../lib/platform';
 import {
   RKE2_AGENT_PLAN,
@@ -15,6 +15,9 @@ import {
 } from '../lib/platform/system-upgrade';
 import { crdSchemas } from '../lib/verify/crd-schema';
 import { synthPlatform } from './support/synth';
+
+/** The default config's environments, in its order. */
+const DEFAULT_ENVIRONMENT_NAMES = environmentNames(loadPlatformConfig({}).config);
 
 const { config } = loadPlatformConfig({});
 const { json } = synthPlatform();

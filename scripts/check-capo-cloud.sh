@@ -32,16 +32,8 @@ source scripts/tool-env.sh
 source scripts/cloud/env.sh
 [[ -f $CLOUD_DIR/up ]] || die "the test cloud is not up: npm run cloud:up"
 source scripts/lib/capi-local.sh
-if ! command -v jq >/dev/null 2>&1; then
-  SUDO=()
-  if [[ $(id -u) -ne 0 ]]; then
-    sudo -n true 2>/dev/null || die "jq missing and this user is neither root nor a passwordless sudoer"
-    SUDO=(sudo -n)
-  fi
-  log "apt-get install jq"
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null
-fi
+source scripts/lib/debian.sh
+command -v jq >/dev/null 2>&1 || debian_install jq || die "could not install jq"
 py=$CLOUD_VENV/bin/python
 osc=$CLOUD_VENV/bin/openstack
 # Kept with the cloud (npm run cloud:down removes it): a failed run's state can still be read.
@@ -165,12 +157,7 @@ in_use() { # in_use ID RESOURCE...: deleting it is refused with 409 (in use)
 subnet_refusal=$(in_use "$subnet" subnet) sg_refusal=$(in_use "$sg" security group)
 [[ -n $subnet_refusal && -n $sg_refusal ]] || fail "deleting the subnet or the security group under CAPO's server failed otherwise: $(cat "$d/in-use.out")"
 ok "4. while it exists Neutron refuses to delete the agents subnet ($subnet_refusal) and security group ($sg_refusal): a destroy must scale to 0 first"
-k apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Node
-metadata: { name: $machine }
-spec: { providerID: "$provider_id" }
-YAML
+capi_create_node "$machine" "$provider_id"
 running() { [[ $(k -n "$ns" get machine "$machine" -o jsonpath='{.status.phase}') == Running ]]; }
 wait_for 90 running || fail "the Machine did not find its Node by provider ID"
 ok "4. the Machine found a Node of provider ID $provider_id: Running"

@@ -74,12 +74,7 @@ ok "a scale through the scale subresource made Machine $machine (bootstrap $md-b
 provider_id=openstack:///11111111-2222-4333-8444-555555555555
 k -n "$ns" patch openstackmachine "$machine" --type merge -p "{\"spec\":{\"providerID\":\"$provider_id\"}}" >/dev/null
 k -n "$ns" patch openstackmachine "$machine" --subresource status --type merge -p '{"status":{"ready":true}}' >/dev/null
-k apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Node
-metadata: { name: $machine }
-spec: { providerID: "$provider_id" }
-YAML
+capi_create_node "$machine" "$provider_id"
 has_node() { [[ -n $(k -n "$ns" get machine "$machine" -o jsonpath='{.status.nodeRef.name}') ]]; }
 wait_for 90 has_node || fail "the Machine did not find its Node by provider ID"
 [[ $(k get node "$machine" -o jsonpath='{.metadata.annotations.cluster\.x-k8s\.io/machine}') == "$machine" ]] || fail "CAPI did not annotate the Node with its Machine"

@@ -1,7 +1,7 @@
 import type { App } from 'cdktf';
 import { addGuardrails } from '../lib/aspects';
 import { environmentNames, siteEnvironments, type EnvironmentName, type PlatformConfig } from '../lib/config';
-import { previewDomainOf, shardsOf, type SitesCatalog } from '../lib/sites';
+import { servedPreviewDomain, shardsOf, type SitesCatalog } from '../lib/sites';
 import { ClusterStack } from './cluster-stack';
 import { buildPlatformStacks, type PlatformStack } from './platform';
 import { SitesStack } from './sites-stack';
@@ -68,17 +68,10 @@ export function buildPlatform(app: App, config: PlatformConfig, catalog: SitesCa
         cluster: clusters[environment],
         platform: platform[environment],
         shard,
-        previewDomain: config.environments[environment].protected ? undefined : requiredPreviewDomain(catalog, environment, shard.sites.length),
+        previewDomain: servedPreviewDomain(catalog, { name: environment, protected: config.environments[environment].protected }, shard),
       });
     }
   }
   addGuardrails(app, config); // after the last stack: every stack is checked at synth
   return { clusters, platform, sites };
-}
-
-/** An unprotected environment's preview domain; the catalog check refuses sites there without one, so none here is a bug. */
-function requiredPreviewDomain(catalog: SitesCatalog, environment: string, sites: number): string | undefined {
-  const domain = previewDomainOf(catalog, environment);
-  if (domain === undefined && sites > 0) throw new Error(`${environment} is a preview environment without a preview domain in the sites catalog, yet has sites`);
-  return domain;
 }

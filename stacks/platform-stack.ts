@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import type { CloudConfig, EnvironmentConfig, EnvironmentName, StateConfig } from '../lib/config';
+import { defaultSitesEnvironment, toolsEnvironment, type CloudConfig, type EnvironmentConfig, type EnvironmentName, type StateConfig } from '../lib/config';
 import { tenantOf } from '../lib/platform/config';
 import { CertManager } from '../lib/platform/cert-manager';
 import type { PlatformLayerConfig } from '../lib/platform/config';
@@ -141,7 +141,7 @@ export class PlatformStack extends TerraformStack {
     this.systemUpgrade = new SystemUpgrade(this, 'SystemUpgrade', { rke2Version: cluster.kubernetes.version });
 
     const environments = Object.keys(props.environments);
-    const tools = environments.find((env) => props.environments[env].role === 'tools');
+    const tools = toolsEnvironment(props);
     let password: string | undefined;
     if (props.environments[props.environment].role === 'tools') {
       this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -154,7 +154,7 @@ export class PlatformStack extends TerraformStack {
           secretKey: clusterState.getString('workload_s3_secret_key'),
         },
         tenants: Object.fromEntries(environments.map((env) => [env, tenantOf(layer, env)])),
-        defaultEnvironment: defaultDashboardEnvironment(props.environments),
+        defaultEnvironment: defaultSitesEnvironment(props),
         grafanaHost: layer.tools.grafanaHost,
         grafanaAllowedCidrs: layer.tools.grafanaAllowedCidrs,
         allowWorldGrafana: layer.tools.allowWorldGrafana,
@@ -215,8 +215,3 @@ export class PlatformStack extends TerraformStack {
   }
 }
 
-/** The environment Grafana opens by default: the first protected sites environment, else the first sites environment. */
-function defaultDashboardEnvironment(environments: PlatformStackProps['environments']): EnvironmentName | undefined {
-  const sites = Object.keys(environments).filter((env) => environments[env].role === 'sites');
-  return sites.find((env) => environments[env].protected) ?? sites[0];
-}

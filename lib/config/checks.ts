@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isListedFlavor, INFOMANIAK_PRICES, parseFlavor } from '../cost/prices';
 import { firstFreeBlock, overlaps, parseCidr, PRIVATE_RANGES, type Ipv4Cidr } from '../net/cidr';
-import type { CrossFieldContext } from './cross-field';
+import { entriesOf, type CrossFieldContext } from './cross-field';
 
 /**
  * An https:// endpoint of a service the stacks talk to, without user info: a
@@ -39,7 +39,7 @@ interface EnvironmentsView {
  */
 export function checkEnvironmentsApart(config: EnvironmentsView, ctx: CrossFieldContext): void {
   const networks: { env: string; block: Ipv4Cidr }[] = [];
-  for (const env of namesOf(config.environments)) {
+  for (const [env] of entriesOf(config.environments)) {
     if (!ctx.valid('environments', env, 'network', 'cidr')) continue;
     const block = parseCidr(config.environments[env].network.cidr);
     if (typeof block === 'string') continue; // its own check reports it
@@ -65,11 +65,6 @@ export function checkEnvironmentsApart(config: EnvironmentsView, ctx: CrossField
   }
 }
 
-/** The environment names of a config being checked (its environments may be anything the file had). */
-function namesOf(environments: unknown): string[] {
-  return environments !== null && typeof environments === 'object' && !Array.isArray(environments) ? Object.keys(environments) : [];
-}
-
 interface FlavorsView {
   readonly cloud: { unlistedFlavors: readonly string[] };
   readonly environments: Readonly<Record<string, { servers: { flavor: string }; agentPools: readonly { flavor: string }[] }>>;
@@ -92,7 +87,7 @@ export function checkFlavorsListed(config: FlavorsView, ctx: CrossFieldContext):
       });
     }
   });
-  for (const env of namesOf(config.environments)) {
+  for (const [env] of entriesOf(config.environments)) {
     const environment = config.environments[env];
     const fields: (string | number)[][] = [['servers', 'flavor']];
     if (Array.isArray(environment?.agentPools)) environment.agentPools.forEach((_, i) => fields.push(['agentPools', i, 'flavor']));

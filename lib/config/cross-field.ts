@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+/** The entries of a map being checked: it may be anything the file had (none unless it is a plain object). */
+export function entriesOf<T>(map: Readonly<Record<string, T>> | undefined): [string, T][] {
+  return map !== null && typeof map === 'object' && !Array.isArray(map) ? Object.entries(map) : [];
+}
+
 /** What a cross-field check gets besides the value: zod's context, and which fields passed their own checks. */
 export type CrossFieldContext = z.RefinementCtx & {
   /**

@@ -20,9 +20,6 @@ export type EnvironmentName = string;
  */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
 
-/** The environments of the default config, in their order. */
-export const DEFAULT_ENVIRONMENT_NAMES = ['tools', 'production', 'test'] as const;
-
 /**
  * The role of an environment that names none: configs written before roles
  * existed keep their meaning (`tools` watches, every other one hosts sites).
@@ -54,6 +51,12 @@ export function siteEnvironments(config: EnvironmentsView): EnvironmentName[] {
 /** The one environment that watches the others, if the config has one. */
 export function toolsEnvironment(config: EnvironmentsView): EnvironmentName | undefined {
   return environmentNames(config).find((name) => config.environments[name].role === 'tools');
+}
+
+/** The sites environment Grafana opens by default: the first protected one, else the first. */
+export function defaultSitesEnvironment(config: EnvironmentsView): EnvironmentName | undefined {
+  const sites = siteEnvironments(config);
+  return sites.find((name) => config.environments[name].protected) ?? sites[0];
 }
 
 /** The protected environments (production-only rules apply to them), in the config's order. */

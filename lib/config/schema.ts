@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { addressPlanProblems, describeReach, parseIpBlock, reachOf, SANE_PREFIX_LENGTH, type AddressPlan, type IpBlock } from '../net/cidr';
 import { checkEnvironmentsApart, checkFlavorsListed, endpointUrl } from './checks';
 import { cronScheduleProblem } from './cron';
-import { crossFieldCheck, type CrossFieldContext } from './cross-field';
+import { crossFieldCheck, entriesOf, type CrossFieldContext } from './cross-field';
 import {
   DEFAULT_DNS_SERVERS,
   DEFAULT_EXTERNAL_NETWORK,
@@ -803,11 +803,6 @@ function checkRoles(config: { environments: Record<string, z.output<typeof Envir
   }
 }
 
-/** The entries of a map being checked (it may be anything the file had). */
-function entriesOf<T>(map: Record<string, T> | undefined): [string, T][] {
-  return map !== null && typeof map === 'object' && !Array.isArray(map) ? Object.entries(map) : [];
-}
-
 /** An environment with its defaults applied: role, protection, region and the region's endpoints. */
 function resolveEnvironments(
   environments: Record<string, z.output<typeof EnvironmentSchema>>,
@@ -865,8 +860,7 @@ function checkSovereignty(
   if (ctx.valid('cloud', 'region') && !regionAllowed(cloud.region)) {
     ctx.addIssue({ code: 'custom', path: ['cloud', 'region'], message: regionProblem() });
   }
-  const environments = config.environments !== null && typeof config.environments === 'object' ? Object.entries(config.environments) : [];
-  for (const [name, env] of environments) {
+  for (const [name, env] of entriesOf(config.environments)) {
     if (env?.region === undefined || !ctx.valid('environments', name, 'region')) continue;
     if (!regionAllowed(env.region)) ctx.addIssue({ code: 'custom', path: ['environments', name, 'region'], message: regionProblem() });
     else if (ctx.valid('guardrails', 'allowedEndpointDomains') && ctx.valid('cloud', 'region') && env.region !== cloud.region) {

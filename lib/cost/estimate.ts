@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { environmentOfStackName } from '../config/environments';
 import { AUTOSCALED_POOLS_OUTPUT } from '../rke2/kubelet';
 import { flavorHourlyPrice, INFOMANIAK_PRICES, parseFlavor, type PriceList } from './prices';
 
@@ -173,11 +174,8 @@ export const FREE_PROVIDER_PREFIXES: readonly string[] = ['tls_', 'random_', 'nu
 const PRICED = new Set<string>(PRICED_RESOURCE_TYPES);
 const FREE = new Set(FREE_RESOURCE_TYPES);
 
-/** The environment of a stack: its name up to the first '-'. */
-export function environmentOf(stack: string): string {
-  const dash = stack.indexOf('-');
-  return dash < 0 ? stack : stack.slice(0, dash);
-}
+/** The environment of a stack: its name up to the first '-' (environments have no dash). */
+export const environmentOf = environmentOfStackName;
 
 type Unknown = { readonly unknown: string };
 const isUnknown = (v: unknown): v is Unknown => typeof v === 'object' && v !== null && 'unknown' in v;

@@ -294,6 +294,25 @@ export function previewDomainOf(catalog: Pick<SitesCatalog, 'testDomain' | 'prev
   return catalog.previewDomains?.[environment] ?? (environment === 'test' ? catalog.testDomain : undefined);
 }
 
+/**
+ * The domain a shard serves its sites under: none in a protected environment
+ * (each site on its own hosts), the preview domain in any other. The catalog
+ * check refuses sites in a preview environment without one, so a shard with
+ * sites there and no domain is a bug, not a config problem.
+ */
+export function servedPreviewDomain(
+  catalog: Pick<SitesCatalog, 'testDomain' | 'previewDomains'>,
+  environment: SiteEnvironmentInfo,
+  shard: { readonly sites: readonly unknown[] },
+): string | undefined {
+  if (environment.protected) return undefined;
+  const domain = previewDomainOf(catalog, environment.name);
+  if (domain === undefined && shard.sites.length > 0) {
+    throw new Error(`${environment.name} is a preview environment without a preview domain in the sites catalog, yet has sites`);
+  }
+  return domain;
+}
+
 /** The environments a site without `environments` runs in: the protected ones, or every one where none is. */
 export function defaultSiteEnvironments(environments: readonly SiteEnvironmentInfo[]): SiteEnvironment[] {
   const guarded = environments.filter((e) => e.protected).map((e) => e.name);

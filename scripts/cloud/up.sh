@@ -40,16 +40,8 @@ command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || missing+=(
 [[ -x /usr/bin/memcached ]] || missing+=(memcached)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-if ((${#missing[@]})); then
-  SUDO=()
-  if [[ $(id -u) -ne 0 ]]; then
-    sudo -n true 2>/dev/null || die "${missing[*]} missing and this user is neither root nor a passwordless sudoer"
-    SUDO=(sudo -n)
-  fi
-  log "apt-get install ${missing[*]}"
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$here/../lib/debian.sh"
+debian_install "${missing[@]}" || die "could not install ${missing[*]}"
 log "Debian packages: $((SECONDS - t)) s"
 
 t=$SECONDS

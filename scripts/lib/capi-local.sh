@@ -54,6 +54,15 @@ ok() { echo "ok    $*"; }
 wait_for() { local t=$1; shift; for _ in $(seq $((t * 2))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
 port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 k() { "$tools/bin/kubectl" "$@"; }
+# capi_create_node NAME PROVIDER_ID: the Node a kubelet would register (no machine boots here), for CAPI to match by provider ID.
+capi_create_node() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Node
+metadata: { name: $1 }
+spec: { providerID: "$2" }
+YAML
+}
 
 # etcd and kube-apiserver on free ports; KUBECONFIG an admin (system:masters) token.
 capi_start_apiserver() {
