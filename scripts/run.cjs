@@ -30,15 +30,13 @@ const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist');
 const INPUTS_MARK = '\n//# bundle-inputs=';
 
+// A devDependency of its own, pinned in package.json (the same version tsx uses, so npm keeps one copy).
 function esbuild() {
-  // tsx's dependency (pinned by package-lock.json); found from tsx's folder should npm not hoist it.
-  const tsx = path.dirname(require.resolve('tsx/package.json', { paths: [ROOT] }));
-  return require(require.resolve('esbuild', { paths: [tsx, ROOT] }));
+  return require(require.resolve('esbuild', { paths: [ROOT] }));
 }
 
 function esbuildVersion() {
-  const tsx = path.dirname(require.resolve('tsx/package.json', { paths: [ROOT] }));
-  return require(require.resolve('esbuild/package.json', { paths: [tsx, ROOT] })).version;
+  return require(require.resolve('esbuild/package.json', { paths: [ROOT] })).version;
 }
 
 /** [size, mtimeMs] of a file, or null when it is gone. */
