@@ -36,13 +36,13 @@ test('the app has the three independent cluster stacks, their platform layers an
 describe.each(['tools', 'production', 'test'] as const)('stack %s', (name) => {
   const stack = json[name];
 
-  test('pins the OpenStack provider and configures it without credentials', () => {
+  test('pins the OpenStack provider and configures it without credentials, resending a request that got no response', () => {
     expect(stack.terraform.required_providers.openstack).toEqual({
       source: 'registry.opentofu.org/terraform-provider-openstack/openstack',
       version: '3.4.0',
     });
     expect(stack.provider.openstack).toEqual([
-      { auth_url: 'https://api.pub1.infomaniak.cloud/identity/v3', region: 'dc3-a' },
+      { auth_url: 'https://api.pub1.infomaniak.cloud/identity/v3', region: 'dc3-a', max_retries: 5 },
     ]);
   });
 

@@ -18,6 +18,16 @@ export interface ClusterStackProps {
 }
 
 /**
+ * How many times the OpenStack provider resends a request that got no response
+ * at all (a connection reset, an EOF on a kept-alive connection the API's front
+ * closed as the request went out), and how many 429s it waits out by their
+ * Retry-After. The provider's default, 0, ends the whole apply or destroy on the
+ * first dropped connection: Go replays only GETs by itself, never a DELETE or a
+ * POST (README, Test cloud: CI lost a destroy to one EOF on a port DELETE).
+ */
+export const OPENSTACK_MAX_RETRIES = 5;
+
+/**
  * One environment's RKE2 cluster on OpenStack. Credentials come from the OS_*
  * environment variables or clouds.yaml when tofu runs, never from this JSON;
  * the tls and random providers need none.
@@ -37,7 +47,11 @@ export class ClusterStack extends TerraformStack {
     const cloud = cloudOf(props, cluster);
     this.environment = props.environment;
     configureState(this, props.state, props.cloud);
-    new OpenstackProvider(this, 'openstack', { authUrl: cloud.authUrl, region: cloud.region });
+    new OpenstackProvider(this, 'openstack', {
+      authUrl: cloud.authUrl,
+      region: cloud.region,
+      maxRetries: OPENSTACK_MAX_RETRIES,
+    });
     new TlsProvider(this, 'tls', {});
     new RandomProvider(this, 'random', {});
 
