@@ -29,13 +29,17 @@ bg() {
 }
 
 # api NAME PORT CONFIG_FILES: an API service under gunicorn (scripts/cloud/wsgi.py), on 127.0.0.1:PORT.
+# Each request answered is logged (method, path, status, bytes, time; headers, and so tokens,
+# never): scripts/cloud/errors.sh shows the last ones when a check fails. gunicorn's keep-alive
+# stays its default, 2 s, harsher than most API fronts: clients must survive a kept-alive
+# connection closed under them (stacks/cluster-stack.ts, OPENSTACK_MAX_RETRIES).
 api() {
   local name=$1 port=$2 files=$3
   bg "$name-api" env CLOUD_SERVICE="$name" CLOUD_CONFIG_FILES="$files" \
     OS_KEYSTONE_CONFIG_DIR="$CLOUD_DIR/etc/keystone" OS_PLACEMENT_CONFIG_DIR="$CLOUD_DIR/etc/placement" \
     OS_NOVA_CONFIG_DIR="$CLOUD_DIR/etc/nova" OS_GLANCE_CONFIG_DIR="$CLOUD_DIR/etc/glance" \
     "$CLOUD_VENV/bin/gunicorn" --bind "127.0.0.1:$port" --workers 1 --worker-class gthread --threads 8 \
-    --timeout 300 --chdir "$cloud_scripts" --pythonpath "$cloud_scripts" wsgi:application
+    --timeout 300 --access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %(t)s' --chdir "$cloud_scripts" --pythonpath "$cloud_scripts" wsgi:application
 }
 
 # wait_for WHAT SECONDS CMD...: retries CMD once a second.
