@@ -6,59 +6,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/env.sh"
 source "$CLOUD_DIR/secrets.env"
+# The rings, storage servers and the proxy's common part as the state lock check's Swift has them.
+source "$cloud_repo/scripts/swift/server.sh"
 s=$CLOUD_DIR/swift
-mkdir -p "$s"/{etc,node/d1,run}
+mkdir -p "$s"/{etc,run}
 export SWIFT_CONF_FILE=$s/etc/swift.conf
-cat >"$SWIFT_CONF_FILE" <<EOF
-[swift-hash]
-swift_hash_path_suffix = $(openssl rand -hex 8)
-[storage-policy:0]
-name = default
-default = yes
-EOF
-cd "$s/etc"
-for ring in account:$PORT_SWIFT_ACCOUNT container:$PORT_SWIFT_CONTAINER object:$PORT_SWIFT_OBJECT; do
-  name=${ring%%:*} port=${ring#*:}
-  "$CLOUD_VENV/bin/swift-ring-builder" "$name.builder" create 6 1 1 >/dev/null
-  "$CLOUD_VENV/bin/swift-ring-builder" "$name.builder" add "r1z1-127.0.0.1:$port/d1" 1 >/dev/null
-  "$CLOUD_VENV/bin/swift-ring-builder" "$name.builder" rebalance >/dev/null
-  cat >"$s/etc/$name-server.conf" <<EOF
-[DEFAULT]
-bind_ip = 127.0.0.1
-bind_port = $port
-devices = $s/node
-mount_check = false
-workers = 0
-swift_dir = $s/etc
-log_name = $name-server
-[pipeline:main]
-pipeline = $name-server
-[app:$name-server]
-use = egg:swift#$name
-EOF
-done
-cat >"$s/etc/proxy-server.conf" <<EOF
-[DEFAULT]
-bind_ip = 127.0.0.1
-bind_port = $PORT_SWIFT
-workers = 0
-swift_dir = $s/etc
-[pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api s3token authtoken keystoneauth copy slo dlo proxy-logging proxy-server
-[app:proxy-server]
-use = egg:swift#proxy
-account_autocreate = true
-[filter:catch_errors]
-use = egg:swift#catch_errors
-[filter:gatekeeper]
-use = egg:swift#gatekeeper
-[filter:healthcheck]
-use = egg:swift#healthcheck
-[filter:proxy-logging]
-use = egg:swift#proxy_logging
-[filter:cache]
-use = egg:swift#memcache
-memcache_servers = 127.0.0.1:$PORT_MEMCACHED
+swift_conf "$SWIFT_CONF_FILE"
+swift_storage_servers "$CLOUD_VENV/bin" "$s/etc" "$s/node" 6 "$PORT_SWIFT_ACCOUNT" "$PORT_SWIFT_CONTAINER" "$PORT_SWIFT_OBJECT"
+{
+  swift_proxy_head "$s/etc" "$PORT_SWIFT" "listing_formats bulk s3api s3token authtoken keystoneauth copy slo dlo" "127.0.0.1:$PORT_MEMCACHED"
+  cat <<EOF
 [filter:listing_formats]
 use = egg:swift#listing_formats
 [filter:bulk]
@@ -99,6 +56,7 @@ use = egg:swift#keystoneauth
 operator_roles = admin, member
 reseller_admin_role = ResellerAdmin
 EOF
+} >"$s/etc/proxy-server.conf"
 for srv in object container account proxy; do
   bg "swift-$srv" env SWIFT_CONF_FILE="$SWIFT_CONF_FILE" "$CLOUD_VENV/bin/python" "$cloud_repo/scripts/swift/run_server.py" "$SWIFT_CONF_FILE" "$srv" "$s/etc/$srv-server.conf"
 done

@@ -43,57 +43,61 @@ swift_install() {
   swift_log "Swift $SWIFT_VERSION: installed in $((SECONDS - start)) s"
 }
 
-s3_probe() { "$SWIFT_VENV/bin/python" "$swift_repo/scripts/swift/s3_probe.py" "$SWIFT_ENDPOINT" "$@"; }
-
-# swift_start WORKDIR REGION
-swift_start() {
-  local dir=$1/swift region=$2
-  swift_install
-  local ports
-  read -r -a ports <<<"$("$SWIFT_VENV/bin/python" "$swift_repo/scripts/swift/s3_probe.py" free-ports 4)"
-  local proxy_port=${ports[0]} account_port=${ports[1]} container_port=${ports[2]} object_port=${ports[3]}
-  mkdir -p "$dir/etc" "$dir/node/d1" "$dir/log"
-  cat >"$dir/etc/swift.conf" <<EOF
-[swift-hash]
-swift_hash_path_suffix = $(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
-[storage-policy:0]
-name = default
-default = yes
-EOF
-  local ring port
-  for ring in account:$account_port container:$container_port object:$object_port; do
+# swift_storage_servers BIN ETC DEVICES PART_POWER ACCOUNT_PORT CONTAINER_PORT OBJECT_PORT: one
+# replica of each ring on device d1 of DEVICES, and the account, container and object server
+# configs, in ETC (which swift.conf names as swift_dir). BIN holds swift-ring-builder.
+swift_storage_servers() {
+  local bin=$1 etc=$2 devices=$3 part_power=$4 ring port
+  shift 4
+  local rings=(account:$1 container:$2 object:$3)
+  mkdir -p "$devices/d1"
+  for ring in "${rings[@]}"; do
     port=${ring#*:} ring=${ring%%:*}
     # (PYTHONWARNINGS: eventlet 0.41 warns of its own deprecation on every start.)
-    PYTHONWARNINGS=ignore "$SWIFT_VENV/bin/swift-ring-builder" "$dir/etc/$ring.builder" create 4 1 1 >/dev/null
-    PYTHONWARNINGS=ignore "$SWIFT_VENV/bin/swift-ring-builder" "$dir/etc/$ring.builder" add "r1z1-127.0.0.1:$port/d1" 1 >/dev/null
+    PYTHONWARNINGS=ignore "$bin/swift-ring-builder" "$etc/$ring.builder" create "$part_power" 1 1 >/dev/null
+    PYTHONWARNINGS=ignore "$bin/swift-ring-builder" "$etc/$ring.builder" add "r1z1-127.0.0.1:$port/d1" 1 >/dev/null
     # Exit 1 is only the warning that one device cannot satisfy dispersion.
-    PYTHONWARNINGS=ignore "$SWIFT_VENV/bin/swift-ring-builder" "$dir/etc/$ring.builder" rebalance >/dev/null || [[ $? == 1 ]]
-    cat >"$dir/etc/$ring-server.conf" <<EOF
+    PYTHONWARNINGS=ignore "$bin/swift-ring-builder" "$etc/$ring.builder" rebalance >/dev/null || [[ $? == 1 ]]
+    cat >"$etc/$ring-server.conf" <<EOF
 [DEFAULT]
-swift_dir = $dir/etc
-devices = $dir/node
+swift_dir = $etc
+devices = $devices
 mount_check = false
 bind_ip = 127.0.0.1
 bind_port = $port
 workers = 0
+log_name = $ring-server
 [pipeline:main]
 pipeline = $ring-server
 [app:$ring-server]
 use = egg:swift#$ring
 EOF
   done
-  # The S3 API as Swift's s3api docs configure it with tempauth. Only S3
-  # requests are made, which tempauth checks against its user list: the cache
-  # filter must be in the pipeline but needs no memcached (it finds none, and
-  # says so in the log only).
-  cat >"$dir/etc/proxy-server.conf" <<EOF
+}
+
+# swift_conf FILE: the cluster's swift.conf (a fresh hash suffix, one storage policy).
+swift_conf() {
+  cat >"$1" <<EOF
+[swift-hash]
+swift_hash_path_suffix = $(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+[storage-policy:0]
+name = default
+default = yes
+EOF
+}
+
+# swift_proxy_head ETC PORT MIDDLE MEMCACHE: the start of a proxy-server.conf, on stdout: the
+# DEFAULT section, the pipeline (catch_errors gatekeeper healthcheck proxy-logging cache MIDDLE
+# proxy-logging proxy-server), the proxy app and those first filters; the caller adds MIDDLE's.
+swift_proxy_head() {
+  cat <<EOF
 [DEFAULT]
-swift_dir = $dir/etc
+swift_dir = $1
 bind_ip = 127.0.0.1
-bind_port = $proxy_port
+bind_port = $2
 workers = 0
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache s3api tempauth proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache $3 proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
@@ -107,7 +111,29 @@ use = egg:swift#healthcheck
 use = egg:swift#proxy_logging
 [filter:cache]
 use = egg:swift#memcache
-memcache_servers = 127.0.0.1:1
+memcache_servers = $4
+EOF
+}
+
+s3_probe() { "$SWIFT_VENV/bin/python" "$swift_repo/scripts/swift/s3_probe.py" "$SWIFT_ENDPOINT" "$@"; }
+
+# swift_start WORKDIR REGION
+swift_start() {
+  local dir=$1/swift region=$2
+  swift_install
+  local ports
+  read -r -a ports <<<"$("$SWIFT_VENV/bin/python" "$swift_repo/scripts/swift/s3_probe.py" free-ports 4)"
+  local proxy_port=${ports[0]} account_port=${ports[1]} container_port=${ports[2]} object_port=${ports[3]}
+  mkdir -p "$dir/etc" "$dir/log"
+  swift_conf "$dir/etc/swift.conf"
+  swift_storage_servers "$SWIFT_VENV/bin" "$dir/etc" "$dir/node" 4 "$account_port" "$container_port" "$object_port"
+  # The S3 API as Swift's s3api docs configure it with tempauth. Only S3
+  # requests are made, which tempauth checks against its user list: the cache
+  # filter must be in the pipeline but needs no memcached (it finds none, and
+  # says so in the log only).
+  {
+    swift_proxy_head "$dir/etc" "$proxy_port" "s3api tempauth" 127.0.0.1:1
+    cat <<EOF
 [filter:s3api]
 use = egg:swift#s3api
 location = $region
@@ -115,6 +141,7 @@ location = $region
 use = egg:swift#tempauth
 user_test_tester = testing .admin
 EOF
+  } >"$dir/etc/proxy-server.conf"
   local server
   for server in account container object proxy; do
     "$SWIFT_VENV/bin/python" "$swift_repo/scripts/swift/run_server.py" "$dir/etc/swift.conf" "$server" "$dir/etc/$server-server.conf" \
