@@ -23,8 +23,9 @@ for f in "$CLOUD_DIR"/log/*.log; do
   errors=$(grep -E '^[0-9-]+ [0-9:.]+ [0-9]+ (ERROR|CRITICAL) |^Traceback|^\[[^]]*\] \[[0-9]+\] \[(ERROR|CRITICAL)\]' "$f" |
     grep -v 'No DB access allowed in nova-compute' | tail -n "$lines")
   requests=
-  [[ -z $workers$errors ]] && continue
+  # Every API's last requests, errors or not: a request a client lost may have left nothing else.
   [[ $name == *-api ]] && requests=$(grep -E '^127\.0\.0\.1 "' "$f" | tail -n "$lines")
+  [[ -z $workers$errors$requests ]] && continue
   echo "--- $name ($f)"
   [[ -n $workers ]] && { echo "  gunicorn workers:"; sed 's/^/    /' <<<"$workers"; }
   [[ -n $errors ]] && { echo "  last errors:"; sed 's/^/    /' <<<"$errors"; }
