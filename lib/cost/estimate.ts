@@ -174,9 +174,6 @@ export const FREE_PROVIDER_PREFIXES: readonly string[] = ['tls_', 'random_', 'nu
 const PRICED = new Set<string>(PRICED_RESOURCE_TYPES);
 const FREE = new Set(FREE_RESOURCE_TYPES);
 
-/** The environment of a stack: its name up to the first '-' (environments have no dash). */
-export const environmentOf = environmentOfStackName;
-
 type Unknown = { readonly unknown: string };
 const isUnknown = (v: unknown): v is Unknown => typeof v === 'object' && v !== null && 'unknown' in v;
 
@@ -289,7 +286,7 @@ export function estimateStack(stack: string, json: unknown, options: EstimateOpt
   const monthlyMaxEUR = monthlyEUR + autoscaled.reduce((sum, p) => sum + p.maxEUR - p.minEUR, 0);
   return {
     stack,
-    environment: environmentOf(stack),
+    environment: environmentOfStackName(stack),
     resourceCount,
     lines,
     unpriced,
